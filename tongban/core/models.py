@@ -1,0 +1,148 @@
+"""Organisation (行政区划, 单位, 网格), people and roles, and case numbering."""
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+from django.db import IntegrityError, models, transaction
+from django.db.models import F
+
+
+class Level(models.IntegerChoices):
+    """Administrative levels, top to bottom."""
+
+    CITY = 1, "市"
+    COUNTY = 2, "区县"
+    TOWN = 3, "乡镇/街道"
+    VILLAGE = 4, "村/社区"
+    GRID = 5, "网格"
+
+
+class Region(models.Model):
+    """行政区划 or 网格: one node of the place tree."""
+
+    code = models.CharField("区划代码", max_length=32, unique=True)
+    name = models.CharField("名称", max_length=64)
+    level = models.PositiveSmallIntegerField("层级", choices=Level.choices)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "行政区划"
+        ordering = ["level", "code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def full_name(self) -> str:
+        parts, node = [], self
+        while node is not None and node.level > Level.CITY:
+            parts.append(node.name)
+            node = node.parent
+        return "".join(reversed(parts))
+
+
+class UnitKind(models.TextChoices):
+    CENTRE = "centre", "热线中心"
+    DEPARTMENT = "department", "职能部门"
+    TOWN = "town", "乡镇/街道"
+    VILLAGE = "village", "村/社区"
+    GRID = "grid", "网格"
+    ENTERPRISE = "enterprise", "企事业单位"
+
+
+class Unit(models.Model):
+    """单位: a department, town office, village committee or grid that can hold cases.
+
+    `path` is a materialised path of ids ("/1/4/17/") so that "this unit and all below it"
+    is one indexed prefix query.
+    """
+
+    name = models.CharField("名称", max_length=64, unique=True)
+    short_name = models.CharField("简称", max_length=32, blank=True)
+    kind = models.CharField("类型", max_length=16, choices=UnitKind.choices)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="units", verbose_name="所在区划")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children", verbose_name="上级单位")
+    path = models.CharField(max_length=255, db_index=True, editable=False, default="")
+    sees_subunits = models.BooleanField("可见下级单位工单", default=False)
+    phone = models.CharField("联系电话", max_length=32, blank=True)
+    active = models.BooleanField("启用", default=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "单位"
+        ordering = ["path"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def level(self) -> int:
+        return self.region.level
+
+    def save(self, *args, **kwargs):
+        with transaction.atomic():
+            super().save(*args, **kwargs)
+            path = (self.parent.path if self.parent_id else "/") + f"{self.pk}/"
+            if path != self.path:
+                old = self.path
+                Unit.objects.filter(pk=self.pk).update(path=path)
+                self.path = path
+                if old:  # moved: re-root the whole subtree
+                    for child in Unit.objects.filter(path__startswith=old).exclude(pk=self.pk):
+                        child.path = path + child.path[len(old):]
+                        Unit.objects.filter(pk=child.pk).update(path=child.path)
+
+    def subtree(self):
+        return Unit.objects.filter(path__startswith=self.path)
+
+    def is_below(self, other: "Unit") -> bool:
+        return self.path.startswith(other.path) and self.pk != other.pk
+
+
+class Role(models.TextChoices):
+    OPERATOR = "operator", "话务员"
+    DISPATCHER = "dispatcher", "派单员"
+    HANDLER = "handler", "承办人"
+    UNIT_ADMIN = "unit_admin", "单位管理员"
+    SUPERVISOR = "supervisor", "督办员"
+    SYSADMIN = "sysadmin", "系统管理员"
+
+
+class User(AbstractUser):
+    """Staff account. `roles` is a comma-separated list of Role codes."""
+
+    display_name = models.CharField("姓名", max_length=32, blank=True)
+    unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name="所属单位")
+    roles = models.CharField("角色", max_length=128, blank=True, help_text="逗号分隔：operator, dispatcher, handler, unit_admin, supervisor, sysadmin")
+    phone = models.CharField("手机号", max_length=20, blank=True)
+
+    class Meta:
+        verbose_name = verbose_name_plural = "工作人员"
+
+    def __str__(self) -> str:
+        return self.display_name or self.username
+
+    @property
+    def role_set(self) -> frozenset[str]:
+        return frozenset(r.strip() for r in self.roles.split(",") if r.strip())
+
+    def has_role(self, *roles: str) -> bool:
+        return bool(self.role_set.intersection(roles))
+
+    def role_labels(self) -> list[str]:
+        return [Role(r).label for r in self.role_set if r in Role.values]
+
+
+class Sequence(models.Model):
+    """A named counter (case numbers per day). Incremented inside the caller's transaction."""
+
+    key = models.CharField(max_length=64, primary_key=True)
+    value = models.BigIntegerField(default=0)
+
+    @classmethod
+    def next(cls, key: str) -> int:
+        with transaction.atomic():
+            if not cls.objects.filter(key=key).update(value=F("value") + 1):
+                try:
+                    with transaction.atomic():
+                        cls.objects.create(key=key, value=1)
+                except IntegrityError:  # created concurrently: increment theirs
+                    cls.objects.filter(key=key).update(value=F("value") + 1)
+            return cls.objects.values_list("value", flat=True).get(key=key)
