@@ -88,3 +88,13 @@ def make_request(county):
 def fast_password_hashing(settings):
     """Real hashing costs ~0.5 s a password; tests create many accounts."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_calendar_cache():
+    """Calendar answers are cached per process; a rolled-back override must not leak between tests."""
+    from tongban.workdays import services as workdays
+
+    workdays.clear_cache()
+    yield
+    workdays.clear_cache()

@@ -132,9 +132,7 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True  # embedded mode: jobs run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE = {
-    "mark-overdue-every-10-minutes": {"task": "tongban.hotline.tasks.refresh_warnings", "schedule": 600.0},
-}
+CELERY_BEAT_SCHEDULE: dict = {}
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True

@@ -12,16 +12,7 @@ class RequestType(models.TextChoices):
     SUGGESTION = "suggestion", "建议"
     PRAISE = "praise", "表扬"
 
-
-# Default limits: (签收 working days, 办结 working days).
-DEFAULT_LIMITS = {
-    RequestType.CONSULT: (1, 1),
-    RequestType.HELP: (1, 5),
-    RequestType.COMPLAINT: (1, 5),
-    RequestType.REPORT: (1, 5),
-    RequestType.SUGGESTION: (1, 10),
-    RequestType.PRAISE: (1, 5),
-}
+    # Default limits are created by migration hotline/0001_request_types.
 
 
 class RefusalReason(models.TextChoices):
