@@ -48,3 +48,8 @@ class CallbackOutcome(models.TextChoices):
 
 
 CALLBACK_MAX_ATTEMPTS = 3
+
+
+def label_of(choices, value: str) -> str:
+    """The Chinese label of a stored value, or the value itself when unknown (e.g. blank)."""
+    return choices(value).label if value in choices.values else value
