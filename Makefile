@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-VENDOR := tongban/static/vendor
+VENDOR := tongban/web/static/vendor
 HOST   ?= 127.0.0.1
 PORT   ?= 8000
 

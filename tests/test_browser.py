@@ -1,0 +1,107 @@
+"""End to end in headless Chromium (Debian's package): one request goes round the whole loop
+through the real pages, at desk and phone widths."""
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+
+from tongban.cases.models import Case
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
+playwright = pytest.importorskip("playwright.sync_api")
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+SHOTS = Path(os.environ.get("TONGBAN_SCREENSHOTS", Path(__file__).resolve().parent.parent / "var" / "screenshots"))
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail("找不到 chromium：请先运行 make test（会安装 Debian 的 chromium 和 fonts-wqy-microhei）。")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                                                                "--disable-component-update", "--disable-sync", "--no-first-run"])
+        yield b
+        b.close()
+
+
+def login(browser, live_server, username, *, phone=False):
+    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
+    page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
+    page.goto(f"{live_server.url}/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", "Tongban#2026")
+    page.click("button:has-text('登录')")
+    page.wait_for_url(lambda url: "/login/" not in url)
+    return page
+
+
+def shot(page, name):
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def test_a_request_goes_round_the_loop_through_the_pages(browser, live_server, county):
+    # 话务员 takes the call
+    page = login(browser, live_server, "operator")
+    assert "受理台" in page.content()
+    page.check("input[name=case_type][value='%d']" % county.complaint.pk)
+    page.fill("input[name=requester_phone]", "13812345678")
+    page.fill("input[name=requester_name]", "王五")
+    page.fill("input[name=address]", "柳泉镇桃园村三组")
+    page.fill("textarea[name=content]", "村里主路上的路灯已经坏了两周，晚上老人出行很不安全，请尽快维修。")
+    shot(page, "01-console")
+    page.keyboard.press("Control+Enter")
+    page.wait_for_selector(".msg.success")
+    number = Case.objects.get().number
+    assert number in page.inner_text(".msg.success")
+
+    # 派单员 dispatches from the queue (htmx, no reload)
+    page = login(browser, live_server, "dispatcher")
+    page.goto(f"{live_server.url}/dispatch/")
+    row = page.locator("tr", has_text=number)
+    row.locator("select[name=dispatch-unit]").select_option(label="县住房和城乡建设局")
+    shot(page, "02-dispatch")
+    row.locator("button:has-text('派单')").click()
+    page.wait_for_selector("td.done")
+    assert "已派单" in page.inner_text("td.done")
+
+    # 承办人 signs in the inbox on a phone, then finishes on the case page
+    page = login(browser, live_server, "handler", phone=True)
+    page.goto(f"{live_server.url}/inbox/")
+    shot(page, "03-inbox-phone")
+    page.locator("tr", has_text=number).locator("button:has-text('签收')").click()
+    page.wait_for_selector("td.done")
+    page.goto(f"{live_server.url}/cases/{number}/")
+    page.click("summary:has-text('办结')")
+    page.select_option("select[name=finish-result]", "solved")
+    page.fill("textarea[name=finish-reply]", "已更换路灯灯具，现已恢复照明，感谢您的反映。")
+    page.click("#act-finish button")
+    page.wait_for_selector(".msg.success")
+    shot(page, "04-case-phone")
+    assert "待回访" in page.content()
+
+    # 话务员 calls back: satisfied, the case closes
+    page = login(browser, live_server, "operator")
+    page.goto(f"{live_server.url}/callbacks/")
+    row = page.locator("tr", has_text=number)
+    row.locator("input[name=callback-satisfaction][value=satisfied]").check()
+    row.locator("input[name=callback-solved][value='1']").check()
+    row.locator("button:has-text('提交回访')").click()
+    page.wait_for_selector("td.done")
+    case = Case.objects.get(number=number)
+    assert case.state == "closed" and case.satisfaction == "satisfied"
+
+    # 督办员 sees the unit ranked, with the chart drawn from the app's own ECharts
+    page = login(browser, live_server, "supervisor")
+    page.goto(f"{live_server.url}/board/")
+    page.wait_for_selector("#rank-chart canvas")
+    shot(page, "05-board")
+    assert "县住房和城乡建设局" in page.inner_text("table")
+    page.goto(f"{live_server.url}/cases/{number}/")
+    timeline = page.inner_text(".timeline")
+    for step in ("受理", "派单", "签收", "办结", "回访"):
+        assert step in timeline
+    shot(page, "06-case-closed")
