@@ -81,7 +81,7 @@ def perform(
     """
     case_id = case.pk if isinstance(case, Case) else case
     with transaction.atomic():
-        locked = Case.objects.select_for_update().select_related("case_type", "unit").get(pk=case_id)
+        locked = Case.objects.select_for_update(of=("self",)).select_related("case_type", "unit").get(pk=case_id)
         t = locked.machine.transition(action, locked.state, to)
         access.check_action(by, locked, t)
         if to is None:
