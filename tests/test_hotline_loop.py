@@ -143,6 +143,8 @@ def test_paused_working_days_do_not_count(county, make_request):
         hotline.dispatch(case, county.housing, by=county.dispatcher)
         hotline.sign(case, by=county.handler)
     assert case.due_at == local(2026, 11, 30, 23, 59, 59)
+    with pytest.raises(hotline.RuleError, match="不能超过200字"):
+        hotline.suspend(case, "等" * 201, by=county.handler)
     with clock.at(local(2026, 11, 24, 10)):
         hotline.suspend(case, "等待诉求人补充现场照片", by=county.handler)
     assert case.light(local(2026, 12, 10)) == ""  # no light while paused

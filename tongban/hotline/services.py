@@ -232,6 +232,8 @@ def suspend(case: Case, reason: str, *, by) -> Case:
     """挂起: waiting for the requester, or a special procedure (鉴定/听证/公告). The clock stops."""
     if not reason.strip():
         raise RuleError("挂起必须说明原因，例如“等待诉求人补充材料”或“需进行专业鉴定”。")
+    if len(reason.strip()) > 200:
+        raise RuleError("挂起原因不能超过200字，详细情况请用“记录进展”补充。")
 
     def change(c, at):
         c.paused_at, c.pause_reason = at, reason.strip()

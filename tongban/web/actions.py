@@ -6,6 +6,7 @@ from typing import Callable
 
 from django import forms
 
+from tongban.cases.access import visible_cases
 from tongban.cases.models import Case
 from tongban.core.models import Unit
 from tongban.hotline import services as hotline
@@ -28,8 +29,8 @@ def _unit(pk):
     return Unit.objects.get(pk=pk)
 
 
-def _original(number):
-    original = Case.objects.filter(number=number.strip()).first()
+def _original(number, user):
+    original = visible_cases(user).filter(number=number.strip()).first()
     if original is None:
         raise hotline.RuleError(f"找不到编号为 {number} 的工单。")
     return original
@@ -39,7 +40,7 @@ ACTIONS: dict[str, ActionForm] = {
     "dispatch": ActionForm(f.DispatchForm, lambda c, d, u: hotline.dispatch(c, _unit(d["unit"]), co_units=_units(d["co_units"]), note=d["note"], by=u)),
     "answer": ActionForm(f.AnswerForm, lambda c, d, u: hotline.answer_directly(c, d["reply"], by=u)),
     "refuse": ActionForm(f.RefuseForm, lambda c, d, u: hotline.refuse(c, d["reason"], d["note"], by=u), danger=True),
-    "merge": ActionForm(f.MergeForm, lambda c, d, u: hotline.link_duplicate(c, _original(d["original"]), by=u)),
+    "merge": ActionForm(f.MergeForm, lambda c, d, u: hotline.link_duplicate(c, _original(d["original"], u), by=u)),
     "relay": ActionForm(f.RelayForm, lambda c, d, u: hotline.relay(c, _unit(d["unit"]), note=d["note"], by=u)),
     "sign": ActionForm(forms.Form, lambda c, d, u: hotline.sign(c, by=u)),
     "return": ActionForm(f.ReasonForm, lambda c, d, u: hotline.return_case(c, d["note"], by=u), danger=True),
