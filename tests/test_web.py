@@ -192,3 +192,18 @@ def test_administrator_edits_limits_and_the_calendar(client, county):
 def test_pages_need_login(client, county):
     response = client.get(reverse("inbox"))
     assert response.status_code == 302 and reverse("login") in response.url
+
+
+def test_queue_and_list_pages_do_not_query_per_row(client, county, make_request, django_assert_max_num_queries):
+    for i in range(25):
+        case = make_request(title=f"第{i}件")
+        if i % 2:
+            hotline.dispatch(case, county.housing, by=county.dispatcher)
+    dispatcher = client_for(client, county.dispatcher)
+    with django_assert_max_num_queries(12):
+        dispatcher.get(reverse("dispatch_queue"))
+    with django_assert_max_num_queries(12):
+        dispatcher.get(reverse("cases"))
+    handler = client_for(client, county.handler)
+    with django_assert_max_num_queries(12):
+        handler.get(reverse("inbox"))

@@ -38,6 +38,8 @@ class IntakeForm(forms.Form):
         self.fields["requester_phone"].widget.attrs.update({
             "hx-get": reverse_lazy("earlier"), "hx-trigger": "keyup changed delay:400ms, change", "hx-target": "#earlier", "autofocus": True,
         })
+        self.fields["category"].widget.attrs["data-searchable"] = "1"
+        self.fields["region"].widget.attrs["data-searchable"] = "1"
 
     def clean_requester_phone(self):
         phone = self.cleaned_data["requester_phone"].strip()
@@ -62,6 +64,7 @@ class DispatchForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["unit"].choices = unit_choices(units)
         self.fields["co_units"].choices = unit_choices(units)[1:]
+        self.fields["co_units"].widget.attrs["data-searchable"] = "1"
         self.fields["co_units"].widget.attrs["size"] = 4
 
 

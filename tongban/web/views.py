@@ -107,11 +107,11 @@ def earlier_requests(request):
 def dispatch_queue(request):
     require_role(request.user, Role.DISPATCHER, Role.OPERATOR)
     page = queries.dispatch_queue(request.user, cursor=request.GET.get("after"), size=30)
-    rows = [(c, build_form("dispatch", c)) for c in page.items]
-    disputed = [(c, build_form("reassign", c), build_form("keep", c), c.events.filter(action="return").last())
-                for c in queries.disputed(request.user)[:30]]
-    return render(request, "web/dispatch.html", {"rows": rows, "page": page, "disputed": disputed,
-                                                 "pending_count": access.visible_cases(request.user).filter(state="pending_dispatch").count()})
+    disputed = [(c, c.events.filter(action="return").last()) for c in queries.disputed(request.user)[:30]]
+    return render(request, "web/dispatch.html", {
+        "page": page, "disputed": disputed, "unit_groups": f.unit_choices()[1:],
+        "pending_count": access.visible_cases(request.user).filter(state="pending_dispatch").count(),
+    })
 
 
 # ---------------------------------------------------------------- unit inbox (承办单位)

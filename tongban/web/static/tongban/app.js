@@ -21,3 +21,28 @@ document.addEventListener("submit", (e) => {
   setTimeout(() => delete form.dataset.sent, 4000);
 });
 document.addEventListener("htmx:afterRequest", (e) => { const f = e.target.closest && e.target.closest("form"); if (f) delete f.dataset.sent; });
+
+// Long selects (517 categories, 100+ units) get a filter box: type 排水 to see only matching options.
+function makeSearchable(select) {
+  if (select.dataset.searchReady) return;
+  select.dataset.searchReady = "1";
+  const box = document.createElement("input");
+  box.type = "search";
+  box.placeholder = "输入关键字筛选";
+  box.setAttribute("aria-label", "筛选" + (select.labels[0] ? select.labels[0].innerText : "选项"));
+  box.className = "select-filter";
+  select.before(box);
+  box.addEventListener("input", () => {
+    const words = box.value.trim();
+    let first = null;
+    for (const opt of select.options) {
+      const show = !words || !opt.value || opt.text.includes(words);
+      opt.hidden = !show;
+      if (show && opt.value && !first) first = opt;
+    }
+    if (first && words) select.value = first.value;
+  });
+}
+const initSearchable = (root) => root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
+document.addEventListener("DOMContentLoaded", () => initSearchable(document));
+document.addEventListener("htmx:load", (e) => initSearchable(e.target));
