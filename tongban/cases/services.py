@@ -59,6 +59,10 @@ def open_case(case_type: CaseType, *, by=None, **fields) -> Case:
     return case
 
 
+def _snapshot(case: Case) -> dict:
+    return {f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields if not f.primary_key}
+
+
 def perform(
     case: Case | int,
     action: str,
@@ -81,7 +85,7 @@ def perform(
     """
     case_id = case.pk if isinstance(case, Case) else case
     with transaction.atomic():
-        locked = Case.objects.select_for_update(of=("self",)).select_related("case_type", "unit").get(pk=case_id)
+        locked = Case.objects.select_for_update(of=("self",)).select_related("case_type").get(pk=case_id)
         t = locked.machine.transition(action, locked.state, to)
         access.check_action(by, locked, t)
         if to is None:
@@ -90,13 +94,14 @@ def perform(
             to = t.targets[0] if t.targets else locked.state
         at = clock.now()
         from_state = locked.state
+        before = _snapshot(locked)
         fields = dict(note=note, unit=unit, outcome=outcome, on_time=on_time, solved=solved, payload=payload or {})
         if change:
             fields.update(change(locked, at) or {})
         locked.state = to
         locked.updated_at = at
         _append(locked, action, from_state, by=by, at=at, **fields)
-        locked.save()
+        locked.save(update_fields=[name for name, value in _snapshot(locked).items() if before[name] != value])
     if isinstance(case, Case):  # keep the caller's object in step
         case.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
         case._state = locked._state
