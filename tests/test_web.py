@@ -207,3 +207,14 @@ def test_queue_and_list_pages_do_not_query_per_row(client, county, make_request,
     handler = client_for(client, county.handler)
     with django_assert_max_num_queries(12):
         handler.get(reverse("inbox"))
+
+
+def test_the_dispatch_queue_preselects_the_unit_inherited_from_the_category_tree(client, county, make_request):
+    from tongban.cases.models import Category
+
+    county.category.default_unit = county.housing
+    county.category.save()
+    leaf = Category.objects.create(name="路灯", level=2, parent=county.category, full_name="城乡建设/路灯")
+    make_request(category=leaf)
+    html = client_for(client, county.dispatcher).get(reverse("dispatch_queue")).content.decode()
+    assert f'<option value="{county.housing.pk}" selected>' in html

@@ -12,7 +12,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from tongban.cases.access import scope_unit_ids, visible_cases
-from tongban.cases.models import Case
+from tongban.cases.models import Case, Category
 from tongban.core import clock
 
 OPEN_STATES = ("pending_dispatch", "pending_sign", "disputed", "handling", "suspended", "pending_callback")
@@ -130,3 +130,17 @@ def overdue(user, *, cursor: str | None = None, size: int = 50) -> Page:
     """督办: overdue open cases, most overdue first."""
     qs = visible_cases(user).filter(state__in=("pending_sign", "disputed", "handling"), due_at__lt=clock.now())
     return _page(qs, ("due_at", "id"), cursor, size, key=lambda c: c.due_at.isoformat())
+
+
+def default_units() -> dict[int, int]:
+    """category id → the unit that handles it by default, inherited from the nearest ancestor
+    that names one (one query over the whole taxonomy)."""
+    rows = {pk: (parent, unit) for pk, parent, unit in Category.objects.values_list("pk", "parent_id", "default_unit_id")}
+    resolved: dict[int, int] = {}
+    for pk in rows:
+        parent, unit = rows[pk]
+        while unit is None and parent is not None:
+            parent, unit = rows[parent]
+        if unit:
+            resolved[pk] = unit
+    return resolved

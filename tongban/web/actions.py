@@ -10,6 +10,7 @@ from tongban.cases.access import visible_cases
 from tongban.cases.models import Case
 from tongban.core.models import Unit
 from tongban.hotline import services as hotline
+from tongban.hotline.queries import default_units
 
 from . import forms as f
 
@@ -65,7 +66,7 @@ def build_form(action: str, case: Case, data=None) -> forms.Form:
         return spec.form(data, case=case, prefix=prefix)
     if spec.form is f.DispatchForm or spec.form is f.ReassignForm:
         form = spec.form(data, prefix=prefix)
-        if case.category_id and case.category.default_unit_id and not data:
-            form.initial["unit"] = case.category.default_unit_id
+        if case.category_id and not data:
+            form.initial["unit"] = default_units().get(case.category_id)
         return form
     return spec.form(data, prefix=prefix)

@@ -109,7 +109,7 @@ def dispatch_queue(request):
     page = queries.dispatch_queue(request.user, cursor=request.GET.get("after"), size=30)
     disputed = [(c, c.events.filter(action="return").last()) for c in queries.disputed(request.user)[:30]]
     return render(request, "web/dispatch.html", {
-        "page": page, "disputed": disputed, "unit_groups": f.unit_choices()[1:],
+        "page": page, "disputed": disputed, "unit_groups": f.unit_choices()[1:], "suggested": queries.default_units(),
         "pending_count": access.visible_cases(request.user).filter(state="pending_dispatch").count(),
     })
 

@@ -64,3 +64,8 @@ def due_text(case, now):
 @register.filter
 def state_name(machine, code):
     return machine.state_label(code) if code else "—"
+
+
+@register.filter
+def get(mapping, key):
+    return mapping.get(key) if mapping else None
