@@ -221,3 +221,11 @@ def test_supervisor_flags_a_case(county, make_request):
     assert case.supervised
     with pytest.raises(AccessDenied):
         hotline.supervise(case, "x", by=county.handler)
+
+
+def test_only_hotline_centre_staff_take_requests(county, make_request):
+    from tongban.hotline.services import Intake
+
+    with pytest.raises(AccessDenied, match="话务员"):
+        hotline.intake(Intake(case_type=county.complaint, title="t", content="c"), by=county.handler)
+    assert Case.objects.count() == 0

@@ -8,8 +8,9 @@ from django.db import transaction
 from django.utils.timezone import localtime
 
 from tongban.cases import services as kernel
+from tongban.cases.access import AccessDenied, is_centre_staff
 from tongban.cases.models import AssignmentRole, AssignmentStatus, Case, CaseType, Category
-from tongban.core.models import Region, Unit
+from tongban.core.models import Region, Role, Unit
 from tongban.core.pii import is_valid_phone, normalize_phone
 from tongban.workdays import services as workdays
 
@@ -51,8 +52,16 @@ def validate_intake(data: Intake) -> dict[str, str]:
     return errors
 
 
+INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SYSADMIN)
+
+
 def intake(data: Intake, *, by=None) -> Case:
-    """受理: create the request. Raises ValidationError with Chinese field messages."""
+    """受理: create the request (by hotline-centre staff, or by the product itself when by=None).
+
+    Raises ValidationError with Chinese field messages, AccessDenied for anyone else.
+    """
+    if by is not None and not (is_centre_staff(by) and by.has_role(*INTAKE_ROLES)):
+        raise AccessDenied("受理诉求需要热线中心的“话务员”或“派单员”角色。")
     errors = validate_intake(data)
     if errors:
         raise ValidationError(errors)
