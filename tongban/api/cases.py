@@ -7,7 +7,7 @@ from ninja import Query, Router
 
 from tongban.cases import access
 from tongban.cases.models import CaseType, Category
-from tongban.core.models import Region, Role
+from tongban.core.models import Region
 from tongban.hotline import queries
 from tongban.hotline import services as hotline
 
