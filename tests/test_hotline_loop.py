@@ -228,4 +228,9 @@ def test_only_hotline_centre_staff_take_requests(county, make_request):
 
     with pytest.raises(AccessDenied, match="话务员"):
         hotline.intake(Intake(case_type=county.complaint, title="t", content="c"), by=county.handler)
+    with pytest.raises(AccessDenied):  # a village worker reporting by phone channel is not an operator
+        hotline.intake(Intake(case_type=county.complaint, title="t", content="c"), by=county.village_handler)
     assert Case.objects.count() == 0
+    reported = hotline.intake(Intake(case_type=county.complaint, title="井盖缺失", content="三组路口井盖缺失", channel="grid"),
+                              by=county.village_handler)
+    assert reported.channel == "grid" and reported.state == "pending_dispatch"

@@ -10,7 +10,7 @@ from django.utils.timezone import localtime
 from tongban.cases import services as kernel
 from tongban.cases.access import AccessDenied, is_centre_staff
 from tongban.cases.models import AssignmentRole, AssignmentStatus, Case, CaseType, Category
-from tongban.core.models import Region, Role, Unit
+from tongban.core.models import Region, Role, Unit, UnitKind
 from tongban.core.pii import is_valid_phone, normalize_phone
 from tongban.workdays import services as workdays
 
@@ -55,13 +55,20 @@ def validate_intake(data: Intake) -> dict[str, str]:
 INTAKE_ROLES = (Role.OPERATOR, Role.DISPATCHER, Role.SYSADMIN)
 
 
+def may_take_requests(user, channel: str) -> bool:
+    if is_centre_staff(user) and user.has_role(*INTAKE_ROLES):
+        return True
+    return channel == "grid" and bool(user.unit_id) and user.unit.kind in (UnitKind.GRID, UnitKind.VILLAGE)
+
+
 def intake(data: Intake, *, by=None) -> Case:
-    """受理: create the request (by hotline-centre staff, or by the product itself when by=None).
+    """受理: create the request — by hotline-centre staff, by a grid worker reporting from the field
+    (网格员上报, channel "grid"), or by the product itself (by=None: portal, API clients, jobs).
 
     Raises ValidationError with Chinese field messages, AccessDenied for anyone else.
     """
-    if by is not None and not (is_centre_staff(by) and by.has_role(*INTAKE_ROLES)):
-        raise AccessDenied("受理诉求需要热线中心的“话务员”或“派单员”角色。")
+    if by is not None and not may_take_requests(by, data.channel):
+        raise AccessDenied("受理诉求需要热线中心的“话务员”或“派单员”角色；网格员请以“网格员上报”渠道登记。")
     errors = validate_intake(data)
     if errors:
         raise ValidationError(errors)
