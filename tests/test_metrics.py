@@ -26,7 +26,8 @@ def handled(county, make_request, unit, handler, *, day, sign_late=False, finish
     return case
 
 
-def test_three_rates_per_unit_follow_the_documented_formulas(county, make_request):
+def test_three_rates_per_unit_follow_the_documented_formulas(county, make_request, settings):
+    settings.TONGBAN_RANK_MIN_CASES = 1
     # housing: 4 cases, 1 signed late, 1 finished late, call-backs: satisfied, basic, unsatisfied(unsolved), satisfied
     handled(county, make_request, county.housing, county.handler, day=2)
     handled(county, make_request, county.housing, county.handler, day=3, sign_late=True, satisfaction="basic")
@@ -67,3 +68,13 @@ def test_a_reopened_case_counts_the_unsatisfied_call_back_and_the_later_one(coun
         hotline.callback(case, reached=True, satisfaction="satisfied", solved=True, by=county.operator)
     s = unit_scores(local(2026, 11, 1), local(2026, 12, 31))[0]
     assert (s.callbacks, s.satisfied, s.unsatisfied, s.finished) == (2, 1, 1, 2)
+
+
+def test_units_with_too_few_cases_are_listed_after_the_ranked_ones(county, make_request, settings):
+    settings.TONGBAN_RANK_MIN_CASES = 2
+    handled(county, make_request, county.housing, county.handler, day=2, satisfaction="unsatisfied", solved=False)
+    handled(county, make_request, county.housing, county.handler, day=3)
+    handled(county, make_request, county.transport, county.other_handler, day=2)  # one perfect case
+    scores = unit_scores(local(2026, 11, 1), local(2026, 12, 31))
+    assert [(s.unit_name, s.ranked) for s in scores] == [("县住房和城乡建设局", True), ("县交通运输局", False)]
+    assert scores[1].score > scores[0].score

@@ -16,6 +16,11 @@ from tongban.core.models import Unit
 RECEIVE_ACTIONS = ("dispatch", "relay", "reassign")
 REACHED = ("satisfied", "basic", "unsatisfied")
 DEFAULT_WEIGHTS = {"response": 0.2, "solve": 0.4, "satisfy": 0.4}
+DEFAULT_MIN_RANKED = 10  # units that received fewer cases in the period are listed, not ranked
+
+
+def min_ranked() -> int:
+    return getattr(settings, "TONGBAN_RANK_MIN_CASES", DEFAULT_MIN_RANKED)
 
 
 def _rate(part: int, whole: int) -> float | None:
@@ -57,6 +62,11 @@ class UnitScore:
         return _rate(self.finished_on_time, self.finished)
 
     @property
+    def ranked(self) -> bool:
+        """Enough cases in the period for a fair comparison (样本足够，参与排名)."""
+        return self.received >= min_ranked() and self.score is not None
+
+    @property
     def score(self) -> float | None:
         w = getattr(settings, "TONGBAN_SCORE_WEIGHTS", DEFAULT_WEIGHTS)
         parts = [(self.response_rate, w["response"]), (self.solve_rate, w["solve"]), (self.satisfaction_rate, w["satisfy"])]
@@ -67,7 +77,8 @@ class UnitScore:
 
 
 def unit_scores(start: datetime, end: datetime, *, unit_ids: list[int] | None = None) -> list[UnitScore]:
-    """Scores of every unit that received or handled cases in [start, end), best first."""
+    """Scores of every unit that received or handled cases in [start, end): ranked units best
+    first, then units with too few cases for a fair ranking."""
     events = CaseEvent.objects.filter(created_at__gte=start, created_at__lt=end, unit__isnull=False)
     if unit_ids is not None:
         events = events.filter(unit_id__in=unit_ids)
@@ -101,7 +112,7 @@ def unit_scores(start: datetime, end: datetime, *, unit_ids: list[int] | None = 
         d = durations.get(r["unit_id"])
         s.avg_hours = round(d.total_seconds() / 3600, 1) if d is not None else None
         scores.append(s)
-    scores.sort(key=lambda s: (s.score is None, -(s.score or 0), s.unit_name))
+    scores.sort(key=lambda s: (not s.ranked, s.score is None, -(s.score or 0), s.unit_name))
     return scores
 
 

@@ -306,16 +306,17 @@ def board(request):
     )
     scores = metrics.unit_scores(start, end, unit_ids=_scored_units(request.user))
     overdue = queries.overdue(request.user, size=20)
+    top = [s for s in scores if s.ranked][:15][::-1]
     chart = {
-        "units": [s.unit_name for s in scores[:15]][::-1],
-        "score": [s.score for s in scores[:15]][::-1],
-        "response": [_pct(s.response_rate) for s in scores[:15]][::-1],
-        "solve": [_pct(s.solve_rate) for s in scores[:15]][::-1],
-        "satisfy": [_pct(s.satisfaction_rate) for s in scores[:15]][::-1],
+        "units": [s.unit_name for s in top],
+        "score": [s.score for s in top],
+        "response": [_pct(s.response_rate) for s in top],
+        "solve": [_pct(s.solve_rate) for s in top],
+        "satisfy": [_pct(s.satisfaction_rate) for s in top],
     }
     return render(request, "web/board.html", {
         "summary": summary, "scores": scores, "total": metrics.totals(scores), "overdue": overdue, "days": days,
-        "chart": chart, "now": now, "warnings": workdays.schedule_warnings(),
+        "chart": chart, "now": now, "warnings": workdays.schedule_warnings(), "min_ranked": metrics.min_ranked(),
     })
 
 
@@ -328,7 +329,7 @@ def board_export(request):
     days, start, end = _period(request)
     scores = metrics.unit_scores(start, end, unit_ids=_scored_units(request.user))
     headers = ["排名", "单位", "派单数", "按时签收", "响应率", "办结数", "按时办结率", "回访数", "解决率", "满意率", "综合得分", "平均办理时长（小时）", "退回数"]
-    rows = ([i, s.unit_name, s.received, s.signed_on_time, _pct(s.response_rate), s.finished, _pct(s.on_time_rate), s.callbacks,
+    rows = ([i if s.ranked else "样本不足", s.unit_name, s.received, s.signed_on_time, _pct(s.response_rate), s.finished, _pct(s.on_time_rate), s.callbacks,
              _pct(s.solve_rate), _pct(s.satisfaction_rate), s.score, s.avg_hours, s.returned] for i, s in enumerate(scores, 1))
     return xlsx_response(f"三率考核-近{days}天-{timezone.localdate():%Y%m%d}.xlsx", "三率排名", headers, rows)
 
