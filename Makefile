@@ -11,6 +11,7 @@ PORT   ?= 8000
 run: setup
 	$(BIN)/tongban migrate --noinput
 	$(BIN)/tongban demo --if-empty
+	$(BIN)/tongban rollup_stats
 	$(BIN)/tongban demo --accounts
 	@echo "通办已启动：http://$(HOST):$(PORT)/   （Ctrl+C 停止）"
 	$(BIN)/tongban runserver $(HOST):$(PORT)

@@ -212,3 +212,21 @@ def test_reset_rebuilds(demo):
     assert "已清除" in out and f"工单 {REQUESTS} 件" in out
     assert Case.objects.count() == 30 and Unit.objects.filter(kind=UnitKind.TOWN).count() >= 10
     assert User.objects.get(username="operator1").check_password("Demo#2026")
+
+
+def test_the_demo_board_reads_its_rollup_and_matches_the_events(demo):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from tongban.analytics import metrics
+    from tongban.analytics.models import RollupMark, UnitDayStats
+
+    assert RollupMark.objects.get().until == timezone.localdate(NOW)
+    assert UnitDayStats.objects.exists()
+    end = NOW
+    start = end - timedelta(days=20)
+    rolled = [(s.unit_id, s.received, s.callbacks, s.satisfied) for s in metrics.unit_scores(start, end)]
+    RollupMark.objects.all().delete()  # forces the all-live path
+    live = [(s.unit_id, s.received, s.callbacks, s.satisfied) for s in metrics.unit_scores(start, end)]
+    assert rolled == live and rolled

@@ -78,3 +78,31 @@ def test_units_with_too_few_cases_are_listed_after_the_ranked_ones(county, make_
     scores = unit_scores(local(2026, 11, 1), local(2026, 12, 31))
     assert [(s.unit_name, s.ranked) for s in scores] == [("县住房和城乡建设局", True), ("县交通运输局", False)]
     assert scores[1].score > scores[0].score
+
+
+def test_the_daily_rollup_gives_the_same_board_as_the_raw_events(county, make_request, settings):
+    from tongban.analytics.metrics import refresh_day_stats
+    from tongban.analytics.models import RollupMark, UnitDayStats
+
+    settings.TONGBAN_RANK_MIN_CASES = 1
+    handled(county, make_request, county.housing, county.handler, day=2)
+    handled(county, make_request, county.housing, county.handler, day=3, sign_late=True, satisfaction="unsatisfied", solved=False)
+    handled(county, make_request, county.transport, county.other_handler, day=4, finish_late=True, satisfaction="basic")
+
+    def board(start, end, **kw):
+        return [(s.unit_name, s.received, s.signed_on_time, s.finished, s.finished_on_time, s.callbacks, s.solved,
+                 s.satisfied, s.basic, s.unsatisfied, s.returned, s.avg_hours) for s in unit_scores(start, end, **kw)]
+
+    windows = [(local(2026, 11, 1), local(2026, 12, 31)), (local(2026, 11, 3, 12), local(2026, 11, 20, 8)), (local(2026, 11, 4), local(2026, 11, 5))]
+    live = [board(a, b) for a, b in windows]
+    scoped_live = board(*windows[0], unit_ids=[county.transport.pk])
+    with clock.at(local(2026, 11, 25, 1)):
+        assert refresh_day_stats() > 0
+    assert RollupMark.objects.get().until.isoformat() == "2026-11-25"
+    assert UnitDayStats.objects.exists()
+    assert [board(a, b) for a, b in windows] == live
+    assert board(*windows[0], unit_ids=[county.transport.pk]) == scoped_live
+    # an event after the watermark is still counted, live
+    assert unit_scores(*windows[0], unit_ids=[county.transport.pk])[0].received == 1
+    handled(county, make_request, county.transport, county.other_handler, day=26)
+    assert unit_scores(*windows[0], unit_ids=[county.transport.pk])[0].received == 2

@@ -133,7 +133,10 @@ else:
     CELERY_TASK_ALWAYS_EAGER = True  # embedded mode: jobs run in-process
 CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE = {
+    # the 三率 board reads finished days from this rollup; hourly, so a missed run heals itself
+    "refresh-unit-day-stats": {"task": "tongban.analytics.refresh_day_stats", "schedule": 3600.0},
+}
 
 SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
 SESSION_SAVE_EVERY_REQUEST = True

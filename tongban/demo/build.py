@@ -26,6 +26,8 @@ from django.db import transaction
 from django.db.models import Count, ProtectedError
 from django.utils import timezone
 
+from tongban.analytics.metrics import refresh_day_stats
+from tongban.analytics.models import RollupMark
 from tongban.cases.models import Assignment, Case, CaseEvent, CaseType, Category
 from tongban.core import clock
 from tongban.core.models import Level, Region, Role, Sequence, Unit, UnitKind, User
@@ -868,6 +870,7 @@ def wipe() -> dict[str, int]:
             Case.objects.update(duplicate_of=None)
             counts["cases"] = Case.objects.all().delete()[0]
             Sequence.objects.filter(key__startswith="case:").delete()
+            RollupMark.objects.all().delete()  # the daily rollup rows go with their units
             counts["users"] = User.objects.filter(is_superuser=False).delete()[0]
             User.objects.filter(unit__isnull=False).update(unit=None)
             Category.objects.update(default_unit=None)
@@ -917,6 +920,8 @@ def build(*, requests: int = 5000, days: int = 90, seed: int = 2026,
         if isinstance(exc, Exception) and not isinstance(exc, DemoError):
             raise DemoError(f"示范数据生成失败，已撤销已生成的部分：{exc!r}") from exc
         raise
+    # the events were written with a past clock: rebuild the daily 三率 rollup for all those days
+    refresh_day_stats(since=timezone.localdate(end) - timedelta(days=days + 1))
     return summarize(requests=requests, days=days, seed=seed, seconds=_time.monotonic() - started,
                      cpu_seconds=_time.process_time() - cpu_started, steps=replay.steps, org=org, end=end)
 

@@ -37,7 +37,9 @@ def _page(qs: QuerySet, order: tuple[str, str], cursor: str | None, size: int, *
         if value is None:
             qs = qs.filter(**{f"{name}__isnull": True, f"id__{op}": int(pk)})
         else:
-            qs = qs.filter(Q(**{f"{name}__{op}": value}) | Q(**{name: value, f"id__{op}": int(pk)}))
+            # "f <= v AND (f < v OR id < pk)" selects the same rows as "f < v OR (f = v AND id < pk)",
+            # but its first term is a plain range, so both databases seek the (f, id) index.
+            qs = qs.filter(Q(**{f"{name}__{op}e": value}), Q(**{f"{name}__{op}": value}) | Q(**{f"id__{op}": int(pk)}))
     rows = list(qs.order_by(field, tiebreak).select_related(*LIST_FIELDS)[: size + 1])
     more = len(rows) > size
     rows = rows[:size]
