@@ -1,5 +1,6 @@
 """PostgreSQL only: trigram indexes so that a free-text search (`q`) on title and address does not
-read the whole case table (measured at 1 M cases: 637 ms → 5 ms; docs/benchmarks.md).
+read the whole case table (measured at 1 M cases for a 4-character term that matches nothing:
+637 ms → 5 ms; terms of 1–2 characters form no trigram and still scan — docs/benchmarks.md).
 
 SQLite has no such index; the migration does nothing there. Where the database role may not
 create the pg_trgm extension, the indexes are skipped with a notice and searches stay correct.
