@@ -218,3 +218,20 @@ def test_the_dispatch_queue_preselects_the_unit_inherited_from_the_category_tree
     make_request(category=leaf)
     html = client_for(client, county.dispatcher).get(reverse("dispatch_queue")).content.decode()
     assert f'<option value="{county.housing.pk}" selected>' in html
+
+
+def test_answering_from_a_knowledge_article_closes_the_call_and_counts_the_use(client, county):
+    from tongban.knowledge.models import Article
+    from tongban.knowledge.seed import load_articles
+
+    load_articles()
+    article = Article.objects.filter(status="published").first()
+    c = client_for(client, county.operator)
+    suggestions = c.get(reverse("kb_suggest"), {"content": article.title}).content.decode()
+    assert "用此答复" in suggestions
+    response = c.post(reverse("console"), {"case_type": county.consult.pk, "content": article.title, "channel": "phone",
+                                           "step": "answer", "reply": article.answer, "article": article.pk})
+    assert response.status_code == 302
+    case = Case.objects.get()
+    article.refresh_from_db()
+    assert case.state == "pending_callback" and article.direct_answers == 1

@@ -41,6 +41,7 @@ INSTALLED_APPS = [
     "tongban.cases",
     "tongban.hotline",
     "tongban.dispatch",
+    "tongban.knowledge",
     "tongban.analytics",
     "tongban.api",
     "tongban.web",

@@ -9,5 +9,6 @@ admin.site.index_title = "基础数据"
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("kb/", include("tongban.knowledge.urls")),
     path("", include("tongban.web.urls")),
 ]

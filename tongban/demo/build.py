@@ -35,6 +35,8 @@ from tongban.hotline import services as hotline
 from tongban.hotline.choices import RefusalReason, Result, Satisfaction
 from tongban.hotline.taxonomy import load_taxonomy
 from tongban.hotline.workflow import HOTLINE
+from tongban.knowledge.models import Article
+from tongban.knowledge.seed import load_articles
 from tongban.workdays import services as workdays
 
 from . import content as C
@@ -871,6 +873,7 @@ def wipe() -> dict[str, int]:
             counts["cases"] = Case.objects.all().delete()[0]
             Sequence.objects.filter(key__startswith="case:").delete()
             RollupMark.objects.all().delete()  # the daily rollup rows go with their units
+            Article.objects.all().delete()  # knowledge articles belong to units
             counts["users"] = User.objects.filter(is_superuser=False).delete()[0]
             User.objects.filter(unit__isnull=False).update(unit=None)
             Category.objects.update(default_unit=None)
@@ -908,6 +911,7 @@ def build(*, requests: int = 5000, days: int = 90, seed: int = 2026,
     with transaction.atomic():
         org = create_org(seed)
         categories = setup_taxonomy(org)
+        load_articles(owner_map={"县住房公积金管理中心": "县住房和城乡建设局"})  # 知识库: ~350 published articles
     replay = Replay(org, categories, seed=seed, end=end, progress=progress, progress_every=progress_every)
     try:
         plans = Planner(org, categories, seed=seed, end=end, days=days).plan(requests)

@@ -9,6 +9,7 @@ NAV = [
     ("inbox", "待办", (Role.HANDLER, Role.UNIT_ADMIN, Role.DISPATCHER)),
     ("callbacks", "回访", (Role.OPERATOR, Role.SUPERVISOR)),
     ("cases", "工单查询", ()),
+    ("kb_list", "知识库", ()),
     ("board", "督办考核", ()),
     ("settings", "系统设置", (Role.SYSADMIN, Role.UNIT_ADMIN)),
 ]

@@ -25,6 +25,8 @@ from tongban.hotline import queries
 from tongban.hotline.choices import Satisfaction, label_of
 from tongban.hotline import services as hotline
 from tongban.hotline.workflow import HOTLINE
+from tongban.knowledge.models import Article
+from tongban.knowledge.services import record_answer
 from tongban.workdays import services as workdays
 from tongban.workdays.models import CalendarOverride
 
@@ -76,6 +78,10 @@ def console(request):
                         channel=d["channel"]), by=request.user)
                     if step == "answer":
                         hotline.answer_directly(case, d["reply"], by=request.user)
+                        article = Article.objects.filter(pk=request.POST.get("article") or None, status="published").first() \
+                            if request.POST.get("article", "").isdigit() else None
+                        if article:
+                            record_answer(article, case, request.user)
                     elif step == "refuse":
                         if not d["refusal_reason"]:
                             raise hotline.RuleError("不予受理时请选择法定情形。")
