@@ -78,8 +78,8 @@ def console(request):
                         channel=d["channel"]), by=request.user)
                     if step == "answer":
                         hotline.answer_directly(case, d["reply"], by=request.user)
-                        article = Article.objects.filter(pk=request.POST.get("article") or None, status="published").first() \
-                            if request.POST.get("article", "").isdigit() else None
+                        article_id = request.POST.get("article", "")
+                        article = Article.objects.filter(pk=article_id, status="published").first() if article_id.isdigit() else None
                         if article:
                             record_answer(article, case, request.user)
                     elif step == "refuse":
