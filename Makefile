@@ -10,9 +10,8 @@ PORT   ?= 8000
 
 run: setup
 	$(BIN)/tongban migrate --noinput
-	$(BIN)/tongban demo --if-empty
+	$(BIN)/tongban demo --if-empty   # prints the demo accounts either way
 	$(BIN)/tongban rollup_stats
-	$(BIN)/tongban demo --accounts
 	@echo "通办已启动：http://$(HOST):$(PORT)/   （Ctrl+C 停止）"
 	$(BIN)/tongban runserver $(HOST):$(PORT)
 

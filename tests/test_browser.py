@@ -1,46 +1,12 @@
 """End to end in headless Chromium (Debian's package): one request goes round the whole loop
 through the real pages, at desk and phone widths."""
-import os
-import shutil
-from pathlib import Path
-
 import pytest
 
 from tongban.cases.models import Case
 
-os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")  # Playwright's sync API runs an event loop in this thread
-playwright = pytest.importorskip("playwright.sync_api")
+from .browser_support import browser, login, shot  # noqa: F401  (browser is a fixture)
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
-SHOTS = Path(os.environ.get("TONGBAN_SCREENSHOTS", Path(__file__).resolve().parent.parent / "var" / "screenshots"))
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if not Path(CHROMIUM).exists():
-        pytest.fail("找不到 chromium：请先运行 make test（会安装 Debian 的 chromium 和 fonts-wqy-microhei）。")
-    with playwright.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=["--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                                                                "--disable-component-update", "--disable-sync", "--no-first-run"])
-        yield b
-        b.close()
-
-
-def login(browser, live_server, username, *, phone=False):
-    viewport = {"width": 390, "height": 844} if phone else {"width": 1280, "height": 900}
-    page = browser.new_context(viewport=viewport, locale="zh-CN").new_page()
-    page.goto(f"{live_server.url}/login/")
-    page.fill("input[name=username]", username)
-    page.fill("input[name=password]", "Tongban#2026")
-    page.click("button:has-text('登录')")
-    page.wait_for_url(lambda url: "/login/" not in url)
-    return page
-
-
-def shot(page, name):
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
 def test_a_request_goes_round_the_loop_through_the_pages(browser, live_server, county, settings):
@@ -70,7 +36,7 @@ def test_a_request_goes_round_the_loop_through_the_pages(browser, live_server, c
     assert "已派单" in page.inner_text("td.done")
 
     # 承办人 signs in the inbox on a phone, then finishes on the case page
-    page = login(browser, live_server, "handler", phone=True)
+    page = login(browser, live_server, "handler", 390)
     page.goto(f"{live_server.url}/inbox/")
     shot(page, "03-inbox-phone")
     page.locator("tr", has_text=number).locator("button:has-text('签收')").click()

@@ -234,3 +234,6 @@ def test_only_hotline_centre_staff_take_requests(county, make_request):
     reported = hotline.intake(Intake(case_type=county.complaint, title="井盖缺失", content="三组路口井盖缺失", channel="grid"),
                               by=county.village_handler)
     assert reported.channel == "grid" and reported.state == "pending_dispatch"
+    # the reporter follows their own report before it is dispatched to anyone; other units do not see it
+    assert visible_cases(county.village_handler).filter(pk=reported.pk).exists()
+    assert not visible_cases(county.handler).filter(pk=reported.pk).exists()

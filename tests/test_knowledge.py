@@ -86,6 +86,8 @@ def test_every_save_appends_a_version_with_changed_fields(county):
     assert [v.action for v in versions] == ["create", "submit", "publish", "edit"]
     assert versions[-1].changed == ["title", "keywords"] and versions[-1].values["title"] == "居民身份证挂失补领"
     assert versions[-1].by == county.operator
+    assert [v.action_label for v in versions] == ["新建", "提交审核", "审核通过并发布", "修改"]
+    assert versions[-1].changed_labels == ["标题", "关键词"]
     with pytest.raises(RuntimeError):
         versions[-1].save()
 
@@ -302,3 +304,21 @@ def test_suggest_accepts_the_console_title_and_content(county, client):
 def test_synonyms_are_editable_in_admin(county, client):
     client.force_login(county.admin)
     assert client.get(reverse("admin:knowledge_synonym_changelist")).status_code == 200
+
+
+def test_articles_for_another_place_are_left_out_when_the_place_is_known(county, client):
+    from tongban.core.models import Level, Region
+
+    town = Region.objects.get(name="柳泉镇")
+    other = Region.objects.create(code="990199", name="白沙镇", level=Level.TOWN, parent=town.parent)
+    everywhere = make(county, title="农村自来水停水报修", answer="停水请拨打县自来水公司热线。")
+    here = make(county, title="柳泉镇自来水停水报修", answer="柳泉镇停水请联系镇供水站。", region=town)
+    there = make(county, title="白沙镇自来水停水报修", answer="白沙镇停水请联系镇水管站。", region=other)
+    assert {everywhere.pk, here.pk, there.pk} <= set(ids("自来水停水"))
+    village = Region.objects.get(name="桃园村")  # below 柳泉镇: its town's article applies
+    found = ids("自来水停水", region=village)
+    assert everywhere.pk in found and here.pk in found and there.pk not in found
+    # the console's suggestions find the place in what the operator typed
+    client.force_login(county.operator)
+    page = client.get(reverse("kb_suggest"), {"title": "桃园村自来水停水", "content": "柳泉镇桃园村停水两天"}).content.decode()
+    assert "白沙镇自来水停水报修" not in page and "柳泉镇" in page

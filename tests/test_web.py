@@ -200,7 +200,7 @@ def test_queue_and_list_pages_do_not_query_per_row(client, county, make_request,
         if i % 2:
             hotline.dispatch(case, county.housing, by=county.dispatcher)
     dispatcher = client_for(client, county.dispatcher)
-    with django_assert_max_num_queries(12):
+    with django_assert_max_num_queries(15):  # + 智能派单 (place names, rules, settings; once per process) + unread badge
         dispatcher.get(reverse("dispatch_queue"))
     with django_assert_max_num_queries(12):
         dispatcher.get(reverse("cases"))
@@ -235,3 +235,17 @@ def test_answering_from_a_knowledge_article_closes_the_call_and_counts_the_use(c
     case = Case.objects.get()
     article.refresh_from_db()
     assert case.state == "pending_callback" and article.direct_answers == 1
+
+
+def test_security_and_audit_administrators_see_no_cases(client, county, make_request):
+    from tongban.cases.access import visible_cases
+    from tongban.core.models import User
+
+    case = make_request(title="楼道灯坏了")
+    for role in ("secadmin", "auditor"):
+        admin = User.objects.create(username=f"the_{role}", roles=role, unit=county.operator.unit)
+        assert not visible_cases(admin).exists()  # 三员分立: accounts and audit, not cases
+        client.force_login(admin)
+        nav = client.get(reverse("home"), follow=True).content.decode()
+        assert "工单查询" not in nav and case.number not in client.get(reverse("cases")).content.decode()
+    assert visible_cases(county.operator).filter(pk=case.pk).exists()  # the centre's own staff still do

@@ -7,6 +7,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 VAR_DIR = Path(os.environ.get("TONGBAN_VAR_DIR", BASE_DIR / "var"))
@@ -43,6 +44,14 @@ INSTALLED_APPS = [
     "tongban.dispatch",
     "tongban.knowledge",
     "tongban.analytics",
+    "tongban.hotspots",
+    "tongban.notify",
+    "tongban.portal",
+    "tongban.open311",
+    "tongban.catalog",
+    "tongban.hall",
+    "tongban.accounts",
+    "tongban.audit",
     "tongban.api",
     "tongban.web",
 ]
@@ -55,8 +64,11 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "tongban.accounts.middleware.AuditContextMiddleware",
+    "tongban.accounts.middleware.IdleTimeoutMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "tongban.accounts.middleware.SecurityHeadersMiddleware",
 ]
 
 ROOT_URLCONF = "tongban.urls"
@@ -101,11 +113,25 @@ LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
 LOGOUT_REDIRECT_URL = "login"
 
-AUTH_PASSWORD_VALIDATORS = [
-    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator", "OPTIONS": {"min_length": 8}},
-    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
-    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+AUTHENTICATION_BACKENDS = [
+    "tongban.accounts.backends.LockoutBackend",  # lock-out, address throttling, failure audit, 2FA only via the login page
+    "tongban.accounts.backends.RolePermissionBackend",  # admin permissions from roles: no superuser in daily work
 ]
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "tongban.accounts.validators.LengthValidator", "OPTIONS": {"min_length": 10}},
+    {"NAME": "tongban.accounts.validators.ComplexityValidator", "OPTIONS": {"min_classes": 3}},
+    {"NAME": "tongban.accounts.validators.NotUsernameValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "tongban.accounts.validators.PasswordHistoryValidator", "OPTIONS": {"count": 5}},
+]
+# Account security (docs/security.md). Demo mode lets demo accounts skip the first-login change of password
+# and 2FA enrolment; it can only be on in the embedded DEBUG set-up.
+TONGBAN_LOGIN_MAX_FAILURES = int(os.environ.get("TONGBAN_LOGIN_MAX_FAILURES", "5"))
+TONGBAN_LOGIN_LOCK_MINUTES = int(os.environ.get("TONGBAN_LOGIN_LOCK_MINUTES", "15"))
+TONGBAN_LOGIN_IP_MAX_FAILURES = int(os.environ.get("TONGBAN_LOGIN_IP_MAX_FAILURES", "20"))
+TONGBAN_TRUST_X_FORWARDED_FOR = env_bool("TONGBAN_TRUST_X_FORWARDED_FOR", False)
+TONGBAN_DEMO = DEBUG and env_bool("TONGBAN_DEMO", True)
+TONGBAN_AUDIT_RETENTION_DAYS = int(os.environ.get("TONGBAN_AUDIT_RETENTION_DAYS", "180"))
 
 LANGUAGE_CODE = "zh-hans"
 LANGUAGES = [("zh-hans", "简体中文")]
@@ -137,16 +163,49 @@ CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE = {
     # the 三率 board reads finished days from this rollup; hourly, so a missed run heals itself
     "refresh-unit-day-stats": {"task": "tongban.analytics.refresh_day_stats", "schedule": 3600.0},
+    # 智能派单: retrain from finished cases and corrections at 02:30; used only if not worse
+    "dispatch-train-nightly": {"task": "tongban.dispatch.train_nightly", "schedule": crontab(hour=2, minute=30)},
+    # 热点发现: cluster the recent requests once a day (`tongban hotspots` by hand)
+    "detect-hotspots": {"task": "tongban.hotspots.detect", "schedule": crontab(hour=3, minute=0)},
+    # notification outbox: retries after a gateway outage and delayed messages
+    "notify-flush-outbox": {"task": "tongban.notify.flush", "schedule": 60.0},
+    # 容缺受理: due reminders to supply materials, and lapsed deferrals to 补正 (docs/hall.md)
+    "hall-deferral-jobs": {"task": "tongban.hall.deferral_jobs", "schedule": 900.0},
 }
 
-SESSION_COOKIE_AGE = int(os.environ.get("SESSION_IDLE_SECONDS", str(8 * 3600)))
+# 消息通知 (docs/notify.md): SMS backend "file" (var/sms.log), "console", "http" (gateway) or a dotted path
+NOTIFY_SMS_BACKEND = os.environ.get("NOTIFY_SMS_BACKEND", "file")
+NOTIFY_SMS_FILE = os.environ.get("NOTIFY_SMS_FILE", str(VAR_DIR / "sms.log"))
+NOTIFY_SMS_GATEWAY_URL = os.environ.get("NOTIFY_SMS_GATEWAY_URL", "")
+NOTIFY_SMS_GATEWAY_TOKEN = os.environ.get("NOTIFY_SMS_GATEWAY_TOKEN", "")
+NOTIFY_SMS_GATEWAY_TIMEOUT = float(os.environ.get("NOTIFY_SMS_GATEWAY_TIMEOUT", "5"))
+NOTIFY_EMAIL_BACKEND = os.environ.get("NOTIFY_EMAIL_BACKEND", "django.core.mail.backends.filebased.EmailBackend")
+EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
+NOTIFY_SITE_NAME = os.environ.get("NOTIFY_SITE_NAME", "12345政务服务便民热线")
+TONGBAN_PUBLIC_URL = os.environ.get("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000")  # links in SMS and on door plates
+
+# Idle timeout: the session ends after SESSION_IDLE_SECONDS without a request (default 30 minutes),
+# checked on the server by tongban.accounts.middleware.IdleTimeoutMiddleware; the cookie expires alike.
+SESSION_IDLE_SECONDS = int(os.environ.get("SESSION_IDLE_SECONDS", "1800"))
+SESSION_COOKIE_AGE = SESSION_IDLE_SECONDS
 SESSION_SAVE_EVERY_REQUEST = True
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = CSRF_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_HTTPONLY = True  # pages send the token from the template (hx-headers), never read the cookie
+SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
 if not DEBUG:
-    SESSION_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
-    CSRF_COOKIE_SECURE = env_bool("SECURE_COOKIES", True)
+    # Production sits behind a TLS-terminating proxy (nginx) that sets X-Forwarded-Proto; see docs/deploy.md.
+    # TONGBAN_HTTPS=0 only for a plain-HTTP intranet: then no HSTS, no secure-only cookies (check --deploy warns).
+    HTTPS = env_bool("TONGBAN_HTTPS", True)
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000"))
-    SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", False)
+    SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = HTTPS and env_bool("SECURE_COOKIES", True)
+    SECURE_SSL_REDIRECT = HTTPS and env_bool("SECURE_SSL_REDIRECT", True)
+    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]  # load balancers probe over plain HTTP
+    SECURE_HSTS_SECONDS = int(os.environ.get("SECURE_HSTS_SECONDS", "31536000")) if HTTPS else 0
+    SECURE_HSTS_INCLUDE_SUBDOMAINS = env_bool("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+    SECURE_HSTS_PRELOAD = env_bool("SECURE_HSTS_PRELOAD", True)
 X_FRAME_OPTIONS = "DENY"
 
 LOGGING = {

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from decimal import Decimal
+from typing import Optional
 
-from ninja import Query, Router
+from django.http import HttpResponse
+from ninja import Header, Query, Router
 
 from tongban.cases import access
 from tongban.cases.models import CaseType, Category
@@ -13,7 +15,7 @@ from tongban.hotline import services as hotline
 
 from . import lookups, present
 from .compat import Status
-from .errors import FieldErrors
+from .errors import ApiError, FieldErrors
 from .schemas import CaseDetail, CaseListQuery, CaseNumber, CasePage, CaseSummary, ErrorOut, IntakeIn
 
 router = Router(tags=["工单"])
@@ -25,13 +27,18 @@ def _coordinate(value: float | None) -> Decimal | None:
 
 
 @router.post(
-    "/cases", response={201: CaseDetail, **ERRORS}, summary="受理诉求",
+    "/cases", response={201: CaseDetail, **ERRORS, 409: ErrorOut}, summary="受理诉求",
     description=(
         "登记一件新诉求（受理），返回新工单，状态为“待派单”。需要热线中心的“话务员”或“派单员”角色。"
         "字段不合格时返回 400，`errors` 中逐字段说明，例如联系电话格式不正确。"
+        "建议带 `Idempotency-Key` 请求头（每件诉求一个随机值，如 UUID）：网络中断后用同一键重试，"
+        "不会重复登记，而是返回第一次创建的工单（状态码同样为 201，响应头 `Idempotent-Replayed: true`）；"
+        "同一键用于内容不同的请求时返回 409。工单在响应发出前已提交入库。"
     ),
 )
-def create_case(request, data: IntakeIn):
+def create_case(request, response: HttpResponse, data: IntakeIn, idempotency_key: Optional[str] = Header(
+        None, alias="Idempotency-Key", min_length=1, max_length=128, pattern=r"^[\x21-\x7e]+$",
+        description="幂等键：1–128 个可见 ASCII 字符，同一账号内每件诉求唯一")):
     user = request.auth
     errors = {}
     case_type = CaseType.objects.filter(code=data.case_type, active=True, workflow="hotline").first()
@@ -49,12 +56,19 @@ def create_case(request, data: IntakeIn):
             errors["region"] = "属地区划不存在。"
     if errors:
         raise FieldErrors(errors)
-    case = hotline.intake(hotline.Intake(
-        case_type=case_type, title=data.title, content=data.content, requester_name=data.requester_name,
-        requester_phone=data.requester_phone, address=data.address, region=region, category=category,
-        channel=data.channel, latitude=_coordinate(data.latitude), longitude=_coordinate(data.longitude),
-    ), by=user)
-    return Status(201, present.case_detail(lookups.reload(case), user))
+    try:
+        case = hotline.intake(hotline.Intake(
+            case_type=case_type, title=data.title, content=data.content, requester_name=data.requester_name,
+            requester_phone=data.requester_phone, address=data.address, region=region, category=category,
+            channel=data.channel, latitude=_coordinate(data.latitude), longitude=_coordinate(data.longitude),
+            intake_key=idempotency_key,
+        ), by=user)
+    except hotline.IntakeKeyConflict as exc:
+        raise ApiError(409, str(exc)) from None
+    if case.replayed:
+        response["Idempotent-Replayed"] = "true"
+        case = lookups.reload(case)  # a fresh case already carries its related rows: no reload needed
+    return Status(201, present.case_detail(case, user))
 
 
 @router.get(

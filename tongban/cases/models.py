@@ -113,6 +113,10 @@ class Case(models.Model):
     reopen_count = models.PositiveSmallIntegerField("重办次数", default=0)
     supervised = models.BooleanField("督办", default=False)
     duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="duplicates", verbose_name="重复件归并至")
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.PROTECT, related_name="children",
+                               verbose_name="上级案件", help_text="一件事套餐案件下的各事项子案件")
+    intake_key = models.CharField("受理幂等键", max_length=64, null=True, blank=True, unique=True, editable=False,
+                                  help_text="同一键的重复提交只生成一件工单")
     reply = models.TextField("答复意见", blank=True)
     result = models.CharField("办理结果", max_length=16, blank=True)
     satisfaction = models.CharField("满意度", max_length=16, blank=True)
@@ -235,3 +239,25 @@ class CaseEvent(models.Model):
     def action_label(self) -> str:
         t = self.case.machine.transitions.get(self.action)
         return t.label if t else {"create": "受理"}.get(self.action, self.action)
+
+
+class Attachment(models.Model):
+    """A file attached to a case (photo, scan, PDF). Checked by `cases.attachments.attach`;
+    stored under a random name, served only through an access-checked view, never executed."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="attachments")
+    file = models.FileField("文件", upload_to="attachments/%Y/%m/")
+    name = models.CharField("原文件名", max_length=200)
+    content_type = models.CharField("类型", max_length=64)
+    size = models.PositiveIntegerField("大小（字节）")
+    sha256 = models.CharField(max_length=64)
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+",
+                                    verbose_name="上传人")
+    created_at = models.DateTimeField("上传时间")
+
+    class Meta:
+        verbose_name = verbose_name_plural = "附件"
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return self.name

@@ -50,9 +50,10 @@ def _append(case: Case, action: str, from_state: str, *, by, at: datetime, **fie
 def open_case(case_type: CaseType, *, by=None, **fields) -> Case:
     """Create a case in its workflow's initial state, numbered and logged (受理)."""
     at = clock.now()
-    case = Case(case_type=case_type, created_by=by, created_at=at, updated_at=at,
-                state=case_type.machine.initial, number=next_number(at), **fields)
-    case.full_clean(exclude=["number", "created_by", "unit", "region", "category", "duplicate_of"])
+    case = Case(case_type=case_type, created_by=by, created_at=at, updated_at=at, state=case_type.machine.initial, **fields)
+    # the database enforces the keys (intake_key: the caller handles the conflict); no SELECT per key here
+    case.full_clean(exclude=["number", "created_by", "unit", "region", "category", "duplicate_of", "case_type", "intake_key"])
+    case.number = next_number(at)  # last before the INSERT: the day's counter row stays locked for less time
     case.save()
     _append(case, "create", "", by=by, at=at, payload={"channel": case.channel})
     Case.objects.filter(pk=case.pk).update(last_event_seq=case.last_event_seq)

@@ -2,8 +2,9 @@
 from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
+from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import F
+from django.db.models import F, Q
 
 
 class Level(models.IntegerChoices):
@@ -103,6 +104,27 @@ class Role(models.TextChoices):
     UNIT_ADMIN = "unit_admin", "单位管理员"
     SUPERVISOR = "supervisor", "督办员"
     SYSADMIN = "sysadmin", "系统管理员"
+    CLERK = "clerk", "窗口人员"  # 政务服务大厅 无差别综合窗口
+    SECADMIN = "secadmin", "安全管理员"  # 三员分立: security administrator
+    AUDITOR = "auditor", "审计管理员"  # 三员分立: audit administrator
+
+
+# 三员分立: no account may hold two of these.
+SEPARATED_ROLES = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR)
+# Roles that must log in with a second factor (TOTP).
+SECOND_FACTOR_ROLES = (Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR, Role.UNIT_ADMIN)
+
+
+def separation_error(roles) -> str | None:
+    """Chinese message when `roles` combine two separated administrator roles, else None (no database access)."""
+    held = [r for r in SEPARATED_ROLES if r in set(roles)]
+    if len(held) > 1:
+        return f"三员分立：{'、'.join(Role(r).label for r in held)}不能由同一账号兼任。"
+    return None
+
+
+def _not_both(a: str, b: str) -> Q:
+    return ~(Q(roles__contains=a) & Q(roles__contains=b))
 
 
 class User(AbstractUser):
@@ -110,11 +132,25 @@ class User(AbstractUser):
 
     display_name = models.CharField("姓名", max_length=32, blank=True)
     unit = models.ForeignKey(Unit, null=True, blank=True, on_delete=models.PROTECT, related_name="staff", verbose_name="所属单位")
-    roles = models.CharField("角色", max_length=128, blank=True, help_text="逗号分隔：operator, dispatcher, handler, unit_admin, supervisor, sysadmin")
+    roles = models.CharField("角色", max_length=128, blank=True, help_text="逗号分隔的角色代码（见“角色”列表）")
     phone = models.CharField("手机号", max_length=20, blank=True)
+    must_change_password = models.BooleanField("下次登录须修改密码", default=False,
+                                               help_text="初始密码或管理员重置的密码：登录后必须先修改")
+    password_changed_at = models.DateTimeField("密码修改时间", null=True, blank=True, editable=False)
+    failed_logins = models.PositiveSmallIntegerField("连续登录失败次数", default=0, editable=False)
+    locked_until = models.DateTimeField("锁定至", null=True, blank=True)
+    is_demo = models.BooleanField("示范账号", default=False, help_text="由 tongban demo 生成；示范模式下可跳过首次登录的安全设置")
 
     class Meta:
         verbose_name = verbose_name_plural = "工作人员"
+        constraints = [
+            models.CheckConstraint(
+                condition=_not_both(Role.SYSADMIN, Role.SECADMIN) & _not_both(Role.SYSADMIN, Role.AUDITOR)
+                & _not_both(Role.SECADMIN, Role.AUDITOR),
+                name="user_separated_admin_roles",
+                violation_error_message="三员分立：系统管理员、安全管理员、审计管理员不能由同一账号兼任。",
+            ),
+        ]
 
     def __str__(self) -> str:
         return self.display_name or self.username
@@ -128,6 +164,20 @@ class User(AbstractUser):
 
     def role_labels(self) -> list[str]:
         return [Role(r).label for r in self.role_set if r in Role.values]
+
+    def clean(self):
+        super().clean()
+        unknown = sorted(self.role_set - set(Role.values))
+        if unknown:
+            raise ValidationError({"roles": f"未知的角色代码：{'、'.join(unknown)}。"})
+        message = separation_error(self.role_set)
+        if message:
+            raise ValidationError({"roles": message})
+
+    @property
+    def needs_second_factor(self) -> bool:
+        """Administrative roles (and any superuser) must log in with TOTP."""
+        return self.is_superuser or self.has_role(*SECOND_FACTOR_ROLES)
 
 
 class Sequence(models.Model):

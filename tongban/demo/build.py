@@ -12,6 +12,8 @@ from __future__ import annotations
 
 import hashlib
 import heapq
+import importlib
+import importlib.util
 import itertools
 import time as _time
 from collections import Counter, defaultdict
@@ -21,6 +23,7 @@ from datetime import datetime, timedelta
 from datetime import time as dtime
 from random import Random
 
+from django.apps import apps
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
 from django.db.models import Count, ProtectedError
@@ -94,6 +97,8 @@ class Town:
 class Org:
     county: Region
     centre: Unit
+    hall: Unit  # 县政务服务中心 (综合窗口)
+    clerks: list[User]
     units: dict[str, Unit]  # departments and enterprises by key
     towns: list[Town]
     operators: list[User]
@@ -148,7 +153,8 @@ def create_org(seed: int) -> Org:
             user.save()
             accounts.append((username, user.display_name, roles, unit.name))
             return user
-        user = User(username=username, display_name=display, roles=roles, unit=unit, password=password, **extra)
+        user = User(username=username, display_name=display, roles=roles, unit=unit, password=password,
+                    is_demo=True, must_change_password=True, **extra)  # first login: change password (skippable in demo mode)
         users.append(user)
         accounts.append((username, display, roles, unit.name))
         return user
@@ -156,6 +162,7 @@ def create_org(seed: int) -> Org:
     city = Region.objects.create(code=C.CITY[0], name=C.CITY[1], level=Level.CITY)
     county = Region.objects.create(code=C.COUNTY[0], name=C.COUNTY[1], level=Level.COUNTY, parent=city)
     centre = Unit.objects.create(name="县12345热线中心", short_name="12345热线", kind=UnitKind.CENTRE, region=county, phone="12345")
+    hall = Unit.objects.create(name="县政务服务中心", short_name="政务服务中心", kind=UnitKind.DEPARTMENT, region=county)
     units: dict[str, Unit] = {}
     for key, name, short in C.DEPARTMENTS:
         units[key] = Unit.objects.create(name=name, short_name=short, kind=UnitKind.DEPARTMENT, region=county)
@@ -188,7 +195,11 @@ def create_org(seed: int) -> Org:
     operators = [person(f"operator{i}", Role.OPERATOR, centre) for i in (1, 2, 3)]
     dispatchers = [person("dispatcher", Role.DISPATCHER, centre), person("dispatcher2", Role.DISPATCHER, centre)]
     supervisor = person("supervisor", Role.SUPERVISOR, centre)
-    person("admin", Role.SYSADMIN, centre, is_staff=True, is_superuser=True)
+    person("admin", Role.SYSADMIN, centre, is_staff=True)  # admin rights from the role, not a superuser (三员分立)
+    person("secadmin", Role.SECADMIN, centre)  # 三员分立: security and audit administrators
+    person("auditor", Role.AUDITOR, centre)
+    clerks = [person(f"clerk{i}", Role.CLERK, hall) for i in (1, 2)]  # 无差别综合窗口
+    person("hall_admin", Role.UNIT_ADMIN, hall)
     handlers: dict[int, list[User]] = defaultdict(list)
     admins: dict[int, User] = {}
     for key, _, _ in C.DEPARTMENTS + C.ENTERPRISES:
@@ -229,7 +240,7 @@ def create_org(seed: int) -> Org:
         for v in town.villages:
             v.handler = refresh(v.handler) if v.handler else None
             v.grid_units = [(g, refresh(w)) for g, w in v.grid_units]
-    return Org(county=county, centre=centre, units=units, towns=towns,
+    return Org(county=county, centre=centre, hall=hall, clerks=[refresh(u) for u in clerks], units=units, towns=towns,
                operators=[refresh(u) for u in operators], dispatchers=[refresh(u) for u in dispatchers],
                supervisor=refresh(supervisor), handlers=dict(handlers), admins=admins, unit_keys=unit_keys,
                accounts=accounts, skipped_accounts=skipped)
@@ -849,6 +860,7 @@ class Summary:
     accounts: list[tuple[str, str, str, str]]
     skipped_accounts: list[str]
     digest: str
+    extras: list[str] = field(default_factory=list)  # summary lines of the other domains' demo data
 
 
 def is_empty() -> bool:
@@ -867,10 +879,13 @@ def wipe() -> dict[str, int]:
     try:
         with transaction.atomic():
             counts["regions"] = Region.objects.count()
+            counts["cases"] = Case.objects.count()  # all of them, before the other domains take theirs away
+            for module in reversed(extension_modules()):  # other domains' demo data first
+                module.wipe()
             counts["events"] = CaseEvent.objects.all().delete()[0]  # a queryset delete; CaseEvent.delete() refuses
             counts["assignments"] = Assignment.objects.all().delete()[0]
             Case.objects.update(duplicate_of=None)
-            counts["cases"] = Case.objects.all().delete()[0]
+            Case.objects.all().delete()
             Sequence.objects.filter(key__startswith="case:").delete()
             RollupMark.objects.all().delete()  # the daily rollup rows go with their units
             Article.objects.all().delete()  # knowledge articles belong to units
@@ -924,10 +939,31 @@ def build(*, requests: int = 5000, days: int = 90, seed: int = 2026,
         if isinstance(exc, Exception) and not isinstance(exc, DemoError):
             raise DemoError(f"示范数据生成失败，已撤销已生成的部分：{exc!r}") from exc
         raise
+    extras = build_extensions(org, seed=seed, end=end)
     # the events were written with a past clock: rebuild the daily 三率 rollup for all those days
     refresh_day_stats(since=timezone.localdate(end) - timedelta(days=days + 1))
-    return summarize(requests=requests, days=days, seed=seed, seconds=_time.monotonic() - started,
-                     cpu_seconds=_time.process_time() - cpu_started, steps=replay.steps, org=org, end=end)
+    summary = summarize(requests=requests, days=days, seed=seed, seconds=_time.monotonic() - started,
+                        cpu_seconds=_time.process_time() - cpu_started, steps=replay.steps, org=org, end=end)
+    summary.extras = extras
+    return summary
+
+
+def extension_modules() -> list:
+    """Each installed tongban app may ship a `demo` module with `build(org, *, seed, end) -> list[str]`
+    (summary lines) and `wipe()`; they run after the hotline demo, in INSTALLED_APPS order."""
+    modules = []
+    for app in apps.get_app_configs():
+        name = f"{app.name}.demo"
+        if app.name.startswith("tongban.") and app.name != "tongban.demo" and importlib.util.find_spec(name):
+            modules.append(importlib.import_module(name))
+    return modules
+
+
+def build_extensions(org: Org, *, seed: int, end: datetime) -> list[str]:
+    lines: list[str] = []
+    for module in extension_modules():
+        lines += module.build(org, seed=seed, end=end)
+    return lines
 
 
 def summarize(*, requests: int, days: int, seed: int, seconds: float, cpu_seconds: float, steps: int, org: Org,
@@ -959,7 +995,7 @@ def summarize(*, requests: int, days: int, seed: int, seconds: float, cpu_second
 
 def demo_accounts() -> list[tuple[str, str, str, str]]:
     """The demo's accounts as stored now: username, name, roles, unit (centre first, then by unit)."""
-    rank = {r: i for i, r in enumerate([Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSADMIN, Role.HANDLER, Role.UNIT_ADMIN])}
+    rank = {r: i for i, r in enumerate([Role.OPERATOR, Role.DISPATCHER, Role.SUPERVISOR, Role.SYSADMIN, Role.SECADMIN, Role.AUDITOR, Role.CLERK, Role.HANDLER, Role.UNIT_ADMIN])}
     users = User.objects.filter(unit__region__code__startswith=DEMO_REGION_PREFIX).select_related("unit")
     users = sorted(users, key=lambda u: (u.unit_id, min((rank.get(r, 9) for r in u.role_set), default=9), u.username))
     return [(u.username, u.display_name, u.roles, u.unit.name) for u in users]

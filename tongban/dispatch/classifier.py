@@ -60,6 +60,7 @@ class Settings:
     term_weight: float = 0.3  # exact taxonomy-term hits, relative to a unit-norm TF-IDF block
     subword_weight: float = 0.2  # hits of the rjieba sub-words of taxonomy terms
     similarity_weight: float = 1.0  # char-bigram cosine similarity to level-2 nodes
+    min_df: int = 1  # tokens in fewer training messages are dropped (2 keeps routing models small)
 
 
 @dataclass(frozen=True)
@@ -94,8 +95,10 @@ def char_ngrams(text: str, lo: int = 1, hi: int = 3) -> list[str]:
 class TfidfBlock:
     """TF-IDF over token lists with sublinear tf, smooth idf and unit L2 norm."""
 
-    def fit(self, docs: Sequence[Counter]) -> "TfidfBlock":
+    def fit(self, docs: Sequence[Counter], min_df: int = 1) -> "TfidfBlock":
         df = Counter(t for doc in docs for t in doc)
+        if min_df > 1:
+            df = Counter({t: n for t, n in df.items() if n >= min_df})
         self.names = sorted(df)
         self.index = {t: i for i, t in enumerate(self.names)}
         self.idf = np.array([math.log((1 + len(docs)) / (1 + df[t])) + 1 for t in self.names])
@@ -275,7 +278,7 @@ class CategoryModel:
         if len(set(labels)) < 2:
             raise ValueError("need at least two categories to train")
         messages = self.analyse(records)
-        self._blocks = {name: TfidfBlock().fit([m.tokens[name] for m in messages]) for name in BLOCKS}
+        self._blocks = {name: TfidfBlock().fit([m.tokens[name] for m in messages], self.settings.min_df) for name in BLOCKS}
         self._feature_names = [t for name in BLOCKS for t in self._blocks[name].names]
         self.n_text_features_ = len(self._feature_names)
         # Similarity space: char bigrams weighted by IDF over the taxonomy's nodes alone.

@@ -1,10 +1,12 @@
 """接诉即办 rules. Views, the API, jobs, the demo and tests call these; they call the kernel."""
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
+from functools import partial
 
 from django.core.exceptions import ValidationError
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.timezone import localtime
 
 from tongban.cases import services as kernel
@@ -21,6 +23,14 @@ class RuleError(Exception):
     """A request that breaks a business rule. The message says what to do, in Chinese."""
 
 
+class IntakeKeyConflict(RuleError):
+    """The idempotency key was already used for a different request."""
+
+    def __init__(self, case: Case) -> None:
+        self.case = case
+        super().__init__(f"该幂等键已用于另一件内容不同的诉求（工单 {case.number}）；登记新诉求请使用新的幂等键。")
+
+
 @dataclass
 class Intake:
     case_type: CaseType
@@ -34,6 +44,18 @@ class Intake:
     channel: str = "phone"
     latitude: float | None = None
     longitude: float | None = None
+    intake_key: str | None = None  # the client's idempotency key: a repeated submission returns the first case
+
+    def same_request(self, case: Case) -> bool:
+        """Whether `case` was created from this very request (a repeat, not a new one)."""
+        return (case.case_type_id, case.channel, case.title, case.content, case.requester_name, case.requester_phone,
+                case.address) == (self.case_type.pk, self.channel, self.title.strip(), self.content.strip(),
+                                  self.requester_name.strip(), normalize_phone(self.requester_phone), self.address.strip())
+
+
+def stored_intake_key(key: str, by) -> str:
+    """Keys are per account (one client's key never finds another's case); stored as a digest."""
+    return hashlib.sha256(f"{by.pk if by is not None else '-'}:{key}".encode()).hexdigest()
 
 
 def validate_intake(data: Intake) -> dict[str, str]:
@@ -66,18 +88,49 @@ def intake(data: Intake, *, by=None) -> Case:
     (网格员上报, channel "grid"), or by the product itself (by=None: portal, API clients, jobs).
 
     Raises ValidationError with Chinese field messages, AccessDenied for anyone else.
+
+    With `data.intake_key`, a repeat of the same request (double submit, client retry) returns the case
+    the first one created, with `case.replayed = True`, also when both arrive at once; the same key
+    with a different request raises IntakeKeyConflict. The case is committed when this returns
+    (unless the caller holds an outer transaction).
     """
     if by is not None and not may_take_requests(by, data.channel):
         raise AccessDenied("受理诉求需要热线中心的“话务员”或“派单员”角色；网格员请以“网格员上报”渠道登记。")
+    key = stored_intake_key(data.intake_key, by) if data.intake_key else None
     errors = validate_intake(data)
     if errors:
         raise ValidationError(errors)
-    return kernel.open_case(
-        data.case_type, by=by, channel=data.channel, title=data.title.strip(), content=data.content.strip(),
-        requester_name=data.requester_name.strip(), requester_phone=normalize_phone(data.requester_phone),
-        address=data.address.strip(), region=data.region, category=data.category,
-        latitude=data.latitude, longitude=data.longitude,
-    )
+    try:
+        case = kernel.open_case(
+            data.case_type, by=by, channel=data.channel, title=data.title.strip(), content=data.content.strip(),
+            requester_name=data.requester_name.strip(), requester_phone=normalize_phone(data.requester_phone),
+            address=data.address.strip(), region=data.region, category=data.category,
+            latitude=data.latitude, longitude=data.longitude, intake_key=key,
+        )
+    except IntegrityError:  # the key is taken: a repeat (insert first, look up on conflict — one query less per intake)
+        if key and (earlier := _replay(data, key)):
+            return earlier
+        raise
+    case.replayed = False
+    transaction.on_commit(partial(_smart_dispatch, case.pk))
+    return case
+
+
+def _smart_dispatch(case_id: int) -> None:
+    """智能派单 once the new case is committed; it logs its own failures and never raises."""
+    from tongban.dispatch.auto import after_intake
+
+    after_intake(case_id)
+
+
+def _replay(data: Intake, key: str) -> Case | None:
+    earlier = Case.objects.filter(intake_key=key).first()
+    if earlier is None:
+        return None
+    if not data.same_request(earlier):
+        raise IntakeKeyConflict(earlier)
+    earlier.replayed = True
+    return earlier
 
 
 def earlier_requests(phone: str, *, exclude: Case | None = None, limit: int = 10):

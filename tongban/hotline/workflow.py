@@ -41,5 +41,7 @@ HOTLINE = register(Workflow(
         Transition("callback", "回访", ("pending_callback",), ("pending_callback", "closed", "handling"), "centre", (O, S)),
         Transition("supervise", "督办", OPEN, (), "supervisor", (S,)),
         Transition("close_duplicate", "随原件办结", ("merged",), ("closed",), "system"),
+        # a requester's comment arriving through a 311 app (Open311 servicerequestupdates); any state
+        Transition("supplement", "诉求人补充", (*OPEN, "pending_callback", "closed", "refused", "merged"), (), "system"),
     ]},
 ))

@@ -6,6 +6,7 @@ and `search.py` does the final BM25 scoring in Python, so both databases rank id
 """
 from __future__ import annotations
 
+from django.core.exceptions import FieldDoesNotExist
 from django.conf import settings
 from django.db import models
 
@@ -80,6 +81,23 @@ class ArticleVersion(models.Model):
         verbose_name = verbose_name_plural = "知识版本"
         ordering = ["article", "-number"]
         constraints = [models.UniqueConstraint(fields=["article", "number"], name="kb_version_number")]
+
+    @property
+    def action_label(self) -> str:
+        from .services import TRANSITIONS  # the moves live with the rules
+
+        move = TRANSITIONS.get(self.action)
+        return move.label if move else {"create": "新建", "edit": "修改", "review": "复核确认"}.get(self.action, self.action)
+
+    @property
+    def changed_labels(self) -> list[str]:
+        labels = []
+        for name in self.changed:
+            try:
+                labels.append(str(Article._meta.get_field(name).verbose_name))
+            except FieldDoesNotExist:  # a field that no longer exists keeps its code
+                labels.append(name)
+        return labels
 
     def save(self, *args, **kwargs):
         if self.pk:

@@ -320,17 +320,30 @@ def rank(q: str, *, public: bool = True, statuses=None, limit: int = 10) -> list
     return scored[:limit]
 
 
-def search(q: str, *, public: bool = True, statuses=None, limit: int = 10) -> list[Hit]:
-    ranked = rank(q, public=public, statuses=statuses, limit=limit)
+def search(q: str, *, public: bool = True, statuses=None, limit: int = 10, region=None) -> list[Hit]:
+    """Best articles for `q`. With `region`, articles written for another place are left out
+    (those for the region itself, a place above it, or no particular place remain)."""
+    ranked = rank(q, public=public, statuses=statuses, limit=limit if region is None else limit * 4)
     arts = Article.objects.select_related("category", "owner").in_bulk([r[0] for r in ranked])
+    places = None if region is None else _self_and_above(region)
     hits = []
     for aid, score, matched in ranked:
         a = arts.get(aid)
-        if a is None:
+        if a is None or (places is not None and a.region_id is not None and a.region_id not in places):
             continue
+        if len(hits) == limit:
+            break
         terms = sorted({*matched}, key=len, reverse=True)
         hits.append(Hit(a, score, snippet(a.answer, terms) or snippet(a.questions, terms), highlight(a.title, terms), terms))
     return hits
+
+
+def _self_and_above(region) -> set[int]:
+    ids, node = set(), region
+    while node is not None:
+        ids.add(node.pk)
+        node = node.parent
+    return ids
 
 
 # ---------------------------------------------------------------- snippets

@@ -10,9 +10,11 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
+from tongban.audit.services import record as audit
 from tongban.cases import access
 from tongban.cases.models import Case, Category
 from tongban.core.models import Unit
+from tongban.core.places import locate
 from tongban.web.export import xlsx_response
 
 from . import search, services, xlsx
@@ -69,6 +71,7 @@ def article_list(request):
 @login_required
 def article_export(request):
     articles, _, _ = _filtered(request)
+    audit("export", target="知识库", detail={"query": request.GET.urlencode()})
     return xlsx_response("知识库.xlsx", "知识库", xlsx.EXPORT_HEADERS, xlsx.export_rows(articles))
 
 
@@ -91,10 +94,14 @@ def article_import(request):
 @login_required
 def article_detail(request, pk):
     a = get_object_or_404(Article.objects.select_related("category", "owner", "region", "created_by"), pk=pk)
+    uses = list(a.use_log.select_related("by", "case").order_by("-at")[:20])
+    in_scope = set(access.visible_cases(request.user).filter(pk__in=[u.case_id for u in uses if u.case_id]).values_list("pk", flat=True))
+    for u in uses:
+        if u.case_id not in in_scope:
+            u.case = None  # another unit's case: not even its number (data scope); shown only, never saved
     return render(request, "knowledge/article.html", {
         "a": a, "versions": a.versions.select_related("by")[:50], "moves": services.allowed_moves(request.user, a),
-        "can_edit": services.can_edit(request.user, a), "today": services.today(),
-        "uses": a.use_log.select_related("by", "case").order_by("-at")[:20],
+        "can_edit": services.can_edit(request.user, a), "today": services.today(), "uses": uses,
     })
 
 
@@ -177,7 +184,7 @@ def suggest(request):
     """htmx partial for the operator console: the best 5 published articles and 3 similar closed cases."""
     g = request.GET
     q = (g.get("q") or f"{g.get('title', '')} {g.get('content', '')}").strip()[:500]  # console: hx-include title, content
-    hits = search.search(q, public=True, limit=5) if q else []
+    hits = search.search(q, public=True, limit=5, region=locate(q)) if q else []  # the caller's place, if named
     cases = similar_cases(request.user, q) if q else []
     if cases:
         terms = [t for c in search.query_concepts(q) for t in c]

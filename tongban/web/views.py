@@ -2,6 +2,7 @@
 settings. Every page starts from the data scope in `cases.access`; every change goes through a service."""
 from __future__ import annotations
 
+import secrets
 from datetime import date, timedelta
 
 from django.contrib import messages
@@ -9,22 +10,25 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from tongban.analytics import metrics
+from tongban.audit.services import record as audit
 from tongban.cases import access
 from tongban.cases.models import Case, CaseType, Category, Channel
 from tongban.cases.workflow import TransitionError
-from tongban.core import clock
+from tongban.core import clock, pii
 from tongban.core.models import Role, Unit
+from tongban.dispatch import routing as smart_dispatch
 from tongban.hotline import queries
 from tongban.hotline.choices import Satisfaction, label_of
 from tongban.hotline import services as hotline
 from tongban.hotline.workflow import HOTLINE
+from tongban.hotspots import duplicates
 from tongban.knowledge.models import Article
 from tongban.knowledge.services import record_answer
 from tongban.workdays import services as workdays
@@ -54,7 +58,8 @@ def error_text(exc) -> str:
 def home(request):
     user = request.user
     for role, name in ((Role.OPERATOR, "console"), (Role.DISPATCHER, "dispatch_queue"), (Role.SUPERVISOR, "board"),
-                       (Role.HANDLER, "inbox"), (Role.UNIT_ADMIN, "inbox"), (Role.SYSADMIN, "settings")):
+                       (Role.HANDLER, "inbox"), (Role.UNIT_ADMIN, "inbox"), (Role.SYSADMIN, "settings"),
+                       (Role.SECADMIN, "account_admin"), (Role.AUDITOR, "audit_log")):
         if user.has_role(role):
             return redirect(name)
     return redirect("cases")
@@ -68,6 +73,7 @@ def console(request):
     if request.method == "POST":
         form = f.IntakeForm(request.POST)
         step = request.POST.get("step", "accept")
+        token = request.POST.get("intake_token", "")[:64] or None  # one per rendered form: a double submit is one case
         if form.is_valid():
             d = form.cleaned_data
             try:
@@ -75,8 +81,10 @@ def console(request):
                     case = hotline.intake(hotline.Intake(
                         case_type=d["case_type"], title=d["title"], content=d["content"], requester_name=d["requester_name"],
                         requester_phone=d["requester_phone"], address=d["address"], region=d["region"], category=d["category"],
-                        channel=d["channel"]), by=request.user)
-                    if step == "answer":
+                        channel=d["channel"], intake_key=token), by=request.user)
+                    if case.replayed:
+                        step = "replayed"
+                    elif step == "answer":
                         hotline.answer_directly(case, d["reply"], by=request.user)
                         article_id = request.POST.get("article", "")
                         article = Article.objects.filter(pk=article_id, status="published").first() if article_id.isdigit() else None
@@ -86,16 +94,25 @@ def console(request):
                         if not d["refusal_reason"]:
                             raise hotline.RuleError("不予受理时请选择法定情形。")
                         hotline.refuse(case, d["refusal_reason"], d["reply"], by=request.user)
+                    elif request.POST.get("duplicate_of", "").strip():  # 重复件 picked in the console's panel
+                        case = duplicates.link_at_intake(case, request.POST["duplicate_of"], by=request.user)
+            except hotline.IntakeKeyConflict as exc:  # an edited resubmission of a form already taken: a new request
+                form.add_error(None, f"此受理单已提交并生成工单 {exc.case.number}；如确为另一件诉求，请核对后再次提交。")
+                token = secrets.token_urlsafe(24)
             except (ValidationError, *PERSON_ERRORS) as exc:
                 form.add_error(None, error_text(exc))
             else:
-                done = {"answer": "已直接答复", "refuse": "已不予受理并告知", "accept": "已受理，进入派单队列"}[step]
+                done = {"answer": "已直接答复", "refuse": "已不予受理并告知", "accept": "已受理，进入派单队列",
+                        "replayed": "已于此前受理（重复提交，未再次登记）"}.get(step, "已受理")
+                if case.duplicate_of_id and step != "replayed":
+                    done = f"已受理，作为重复件并入 {case.duplicate_of.number}，随原件办结"
                 messages.success(request, f"工单 {case.number} {done}。")
                 return redirect(f"{reverse('console')}?last={case.number}")
-        return render(request, "web/console.html", {"form": form, "step": step}, status=400)
+        return render(request, "web/console.html", {"form": form, "step": step, "intake_token": token}, status=400)
     form = f.IntakeForm(initial={"case_type": CaseType.objects.filter(code="consult").first(), "channel": Channel.PHONE})
-    last = Case.objects.filter(number=request.GET.get("last", "")).first() if request.GET.get("last") else None
-    return render(request, "web/console.html", {"form": form, "last": last})
+    number = request.GET.get("last", "")
+    last = access.visible_cases(request.user).filter(number=number).first() if number else None
+    return render(request, "web/console.html", {"form": form, "last": last, "intake_token": secrets.token_urlsafe(24)})
 
 
 @login_required
@@ -114,9 +131,12 @@ def dispatch_queue(request):
     require_role(request.user, Role.DISPATCHER, Role.OPERATOR)
     page = queries.dispatch_queue(request.user, cursor=request.GET.get("after"), size=30)
     disputed = [(c, c.events.filter(action="return").last()) for c in queries.disputed(request.user)[:30]]
+    smart = smart_dispatch.queue_context(page.items, disputed)  # suggestions, the model in use, the cached unit list
+    if smart.get("unit_groups") is None:  # 智能派单 unavailable
+        smart.update(unit_groups=f.unit_choices()[1:], suggested=queries.default_units())
     return render(request, "web/dispatch.html", {
-        "page": page, "disputed": disputed, "unit_groups": f.unit_choices()[1:], "suggested": queries.default_units(),
-        "pending_count": access.visible_cases(request.user).filter(state="pending_dispatch").count(),
+        "page": page, "disputed": disputed,
+        "pending_count": access.visible_cases(request.user).filter(state="pending_dispatch").count(), **smart,
     })
 
 
@@ -193,6 +213,7 @@ def case_export(request):
         for c in qs[:EXPORT_LIMIT].iterator(chunk_size=2000)
     )
     headers = ["编号", "类型", "渠道", "受理时间", "标题", "诉求人", "联系电话", "地址", "分类", "主办单位", "状态", "办结期限", "办结时间", "满意度"]
+    audit("export", target="工单清单", detail={"query": request.GET.urlencode()})
     return xlsx_response(f"工单清单-{timezone.localdate():%Y%m%d}.xlsx", "工单", headers, rows)
 
 
@@ -240,7 +261,34 @@ def _case_context(request, case, forms=None):
 @login_required
 def case_detail(request, number):
     case = _visible_or_404(request.user, number)
-    return render(request, "web/case.html", _case_context(request, case))
+    return render(request, "web/case.html", _case_context(request, case) | {"may_unmask": pii.can_unmask(request.user, case)})
+
+
+@login_required
+@require_POST
+def case_unmask(request, number):
+    """The requester's full phone number, on a deliberate click, for those allowed; every view is audited."""
+    case = _visible_or_404(request.user, number)
+    if not pii.can_unmask(request.user, case):
+        raise PermissionDenied("您没有查看完整联系电话的权限。")
+    audit("pii.unmask", target=case.number, detail={"fields": ["requester_name", "requester_phone"]})
+    if request.headers.get("HX-Request"):
+        return render(request, "web/_unmasked.html", {"case": case})
+    return render(request, "web/case.html", _case_context(request, case) | {"unmasked": True, "may_unmask": True})
+
+
+@login_required
+def case_attachment(request, number, pk):
+    """An attachment of a case the user may see; always downloaded, never rendered as a page."""
+    case = _visible_or_404(request.user, number)
+    att = case.attachments.filter(pk=pk).first()
+    if att is None:
+        raise Http404("附件不存在。")
+    response = FileResponse(att.file.open("rb"), content_type=att.content_type,
+                            as_attachment=att.content_type == "application/pdf", filename=att.name)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    return response
 
 
 @login_required
@@ -335,6 +383,7 @@ def board_export(request):
     days, start, end = _period(request)
     scores = metrics.unit_scores(start, end, unit_ids=_scored_units(request.user))
     headers = ["排名", "单位", "派单数", "按时签收", "响应率", "办结数", "按时办结率", "回访数", "解决率", "满意率", "综合得分", "平均办理时长（小时）", "退回数"]
+    audit("export", target="三率考核", detail={"days": days})
     rows = ([i if s.ranked else "样本不足", s.unit_name, s.received, s.signed_on_time, _pct(s.response_rate), s.finished, _pct(s.on_time_rate), s.callbacks,
              _pct(s.solve_rate), _pct(s.satisfaction_rate), s.score, s.avg_hours, s.returned] for i, s in enumerate(scores, 1))
     return xlsx_response(f"三率考核-近{days}天-{timezone.localdate():%Y%m%d}.xlsx", "三率排名", headers, rows)

@@ -73,6 +73,7 @@ class Command(BaseCommand):
             summary = f"{Unit.objects.count()} 个单位、{Case.objects.count()} 件工单"
             if if_empty:
                 self.stdout.write(f"数据库中已有数据（{summary}），跳过示范数据生成。如需重建示范数据，请运行 `tongban demo --reset`。")
+                self.print_accounts(demo.demo_accounts(), PASSWORD)
                 return
             if not reset:
                 raise CommandError(f"数据库中已有数据（{summary}），不能重复生成示范数据。"
@@ -120,6 +121,8 @@ class Command(BaseCommand):
             f"下派村社区/网格 {f['relayed']} 件、退回改派 {f['reassigned']} 件、驳回退回（协办）{f['kept']} 件、"
             f"直接答复 {f['answered']} 件、重复件并案 {f['merged_total']} 件、延期 同意 {f['ext_approved']} / 不同意 {f['ext_denied']}。")
         self.stdout.write(f"回访 {reached} 次：满意 {f['satisfied']}、基本满意 {f['basic']}、不满意 {f['unsatisfied']}（满意+基本满意 {rate:.1f}%）。")
+        for line in s.extras:
+            self.stdout.write(line)
 
     def print_accounts(self, accounts, password: str, skipped=()) -> None:
         if not accounts:

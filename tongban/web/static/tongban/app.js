@@ -22,6 +22,9 @@ document.addEventListener("submit", (e) => {
 });
 document.addEventListener("htmx:afterRequest", (e) => { const f = e.target.closest && e.target.closest("form"); if (f) delete f.dataset.sent; });
 
+// <select data-autosubmit> submits its form on change (no inline handlers: the CSP forbids them).
+document.addEventListener("change", (e) => { if (e.target.matches && e.target.matches("select[data-autosubmit]")) e.target.form.requestSubmit(); });
+
 // Long selects (517 categories, 100+ units) get a filter box: type 排水 to see only matching options.
 function makeSearchable(select) {
   if (select.dataset.searchReady) return;
@@ -46,3 +49,27 @@ function makeSearchable(select) {
 const initSearchable = (root) => root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
 document.addEventListener("DOMContentLoaded", () => initSearchable(document));
 document.addEventListener("htmx:load", (e) => initSearchable(e.target));
+// 疑似重复件 on the operator console: "标记为此件的重复件" puts the case number in input[name=duplicate_of];
+// the console merges the new request into it after intake. "取消标记" clears it.
+document.addEventListener("click", (e) => {
+  const mark = e.target.closest && e.target.closest("[data-dup-number]");
+  const clear = e.target.closest && e.target.closest("[data-dup-clear]");
+  if (!mark && !clear) return;
+  const hidden = document.querySelector("input[name=duplicate_of]");
+  const note = document.getElementById("dup-marked");
+  if (!hidden) return;
+  hidden.value = mark ? mark.dataset.dupNumber : "";
+  if (note) {
+    note.hidden = !mark;
+    const target = note.querySelector("[data-dup-target]");
+    if (target) target.textContent = mark ? `${mark.dataset.dupNumber} ${mark.dataset.dupTitle || ""}` : "";
+  }
+  document.querySelectorAll("li.dup").forEach((li) => li.classList.toggle("marked", !!mark && li.contains(mark)));
+});
+// <button data-confirm="…"> asks first; <button data-print> prints the page (inline handlers are forbidden by the CSP).
+document.addEventListener("click", (e) => {
+  const el = e.target.closest && e.target.closest("[data-confirm], [data-print]");
+  if (!el) return;
+  if (el.hasAttribute("data-print")) { window.print(); return; }
+  if (!window.confirm(el.getAttribute("data-confirm"))) e.preventDefault();
+});

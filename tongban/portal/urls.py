@@ -1,0 +1,15 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("", views.submit, name="portal_home"),
+    path("r/<str:number>/", views.receipt, name="portal_receipt"),
+    path("track/", views.track, name="portal_track"),
+    path("track/rate/", views.rate, name="portal_rate"),
+    path("elder/", views.elder, name="portal_elder"),
+    path("d/<str:token>", views.submit, name="portal_plate"),
+    path("plates/", views.plates, name="portal_plates"),
+    path("plates/<int:pk>/", views.plates_village, name="portal_plates_village"),
+    path("plates/<int:pk>/pdf", views.plates_pdf, name="portal_plates_pdf"),
+]
