@@ -53,3 +53,25 @@ def test_clerk_accepts_a_package(browser, live_server, hallx, width):
     assert page.evaluate("document.documentElement.scrollWidth") <= width + 1
     shot(page, f"hall-03-home-{width}")
 
+
+def test_late_checklist_redraw_keeps_the_clerks_ticks(browser, live_server, hallx):
+    """The ID lookup re-draws the checklist; if its answer arrives after the clerk ticked materials,
+    the ticks survive (they were lost before, and the application came back as 缺材料)."""
+    give_licence("居民身份证")
+    page = login(browser, live_server, "clerk1")
+    page.goto(f"{live_server.url}/hall/?q=企业开办")
+    page.click("a:has-text('企业开办一件事')")
+    page.wait_for_selector("text=一表申请")
+    held = []
+    page.route("**/hall/new/checklist/", lambda route: route.continue_() if held else held.append(route))
+    page.fill("input[name=id_number]", ID_A)
+    page.press("input[name=id_number]", "Tab")  # leaving the field fires the lookup
+    page.wait_for_selector(".htmx-request", state="attached")  # the lookup is on its way
+    page.check("input[name=m_articles][value=present]")
+    page.check("input[name=m_lease][value=deferred]")
+    held[0].continue_()
+    page.wait_for_selector("text=电子证照免提交")
+    page.wait_for_selector(".htmx-request", state="detached")
+    assert len(held) == 1
+    assert page.is_checked("input[name=m_articles][value=present]")
+    assert page.is_checked("input[name=m_lease][value=deferred]")

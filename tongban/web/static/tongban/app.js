@@ -73,3 +73,20 @@ document.addEventListener("click", (e) => {
   if (el.hasAttribute("data-print")) { window.print(); return; }
   if (!window.confirm(el.getAttribute("data-confirm"))) e.preventDefault();
 });
+// A fragment marked data-keep-choices (the hall's material checklist) is re-drawn by htmx while the
+// clerk may still be ticking boxes: ticks made after the request left are put back after the swap.
+let keptChoices = null;
+document.addEventListener("htmx:beforeSwap", (e) => {
+  const target = e.detail.target;
+  keptChoices = target && target.matches && target.matches("[data-keep-choices]")
+    ? [...target.querySelectorAll("input[type=radio]:checked, input[type=checkbox]")].map((i) => [i.name, i.value, i.checked, i.type])
+    : null;
+});
+document.addEventListener("htmx:afterSwap", () => {
+  if (!keptChoices) return;
+  for (const [name, value, checked, type] of keptChoices) {
+    const input = document.querySelector(`input[name="${CSS.escape(name)}"][value="${CSS.escape(value)}"]`);
+    if (input && input.type === type) input.checked = checked;
+  }
+  keptChoices = null;
+});
