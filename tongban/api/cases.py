@@ -67,8 +67,12 @@ def create_case(request, response: HttpResponse, data: IntakeIn, idempotency_key
         raise ApiError(409, str(exc)) from None
     if case.replayed:
         response["Idempotent-Replayed"] = "true"
-        case = lookups.reload(case)  # a fresh case already carries its related rows: no reload needed
-    return Status(201, present.case_detail(case, user))
+        return Status(201, present.case_detail(lookups.reload(case), user))
+    # a fresh case already carries its related rows, and its only event is the 受理 just written
+    opening = case.opening_event
+    if user is not None and opening.actor_unit_id == user.unit_id:
+        opening.actor_unit = user.unit
+    return Status(201, present.case_detail(case, user, events=[opening], assignments=[]))
 
 
 @router.get(

@@ -97,11 +97,17 @@ def _may(user, case: Case, t: Transition) -> bool:
     return True
 
 
-def case_detail(case: Case, user) -> dict:
+def case_detail(case: Case, user, *, events=None, assignments=None) -> dict:
+    """`events`/`assignments`: the rows when the caller already holds them (a case it just opened)."""
     machine = case.machine
     label = machine.state_label
+    if events is None:
+        events = case.events.select_related("actor", "actor_unit", "unit").order_by("seq")
+    if assignments is None:
+        assignments = case.assignments.select_related("unit", "sent_by_unit").order_by("assigned_at", "id")
+    rows = events
     events = []
-    for e in case.events.select_related("actor", "actor_unit", "unit").order_by("seq"):
+    for e in rows:
         t = machine.transitions.get(e.action)
         events.append({
             "seq": e.seq,
@@ -132,7 +138,7 @@ def case_detail(case: Case, user) -> dict:
         "signed_at": local(a.signed_at),
         "ended_at": local(a.ended_at),
         "note": a.note,
-    } for a in case.assignments.select_related("unit", "sent_by_unit").order_by("assigned_at", "id")]
+    } for a in assignments]
     ext = case.extension_request or None
     region = case.region
     return {

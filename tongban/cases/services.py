@@ -40,6 +40,11 @@ def set_due(case: Case, due: datetime | None) -> None:
 
 def _append(case: Case, action: str, from_state: str, *, by, at: datetime, **fields) -> CaseEvent:
     case.last_event_seq += 1
+    return _event(case, action, from_state, by=by, at=at, **fields)
+
+
+def _event(case: Case, action: str, from_state: str, *, by, at: datetime, **fields) -> CaseEvent:
+    """The event numbered case.last_event_seq (already counted on the projection)."""
     return CaseEvent.objects.create(
         case=case, seq=case.last_event_seq, action=action, from_state=from_state, to_state=case.state,
         actor=by, actor_unit_id=getattr(by, "unit_id", None), created_at=at, **fields,
@@ -54,9 +59,9 @@ def open_case(case_type: CaseType, *, by=None, **fields) -> Case:
     # the database enforces the keys (intake_key: the caller handles the conflict); no SELECT per key here
     case.full_clean(exclude=["number", "created_by", "unit", "region", "category", "duplicate_of", "case_type", "intake_key"])
     case.number = next_number(at)  # last before the INSERT: the day's counter row stays locked for less time
+    case.last_event_seq = 1  # counts the 受理 event below, so the row is written once
     case.save()
-    _append(case, "create", "", by=by, at=at, payload={"channel": case.channel})
-    Case.objects.filter(pk=case.pk).update(last_event_seq=case.last_event_seq)
+    case.opening_event = _event(case, "create", "", by=by, at=at, payload={"channel": case.channel})
     return case
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from django.contrib.auth.models import AbstractUser
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, models, transaction
+from django.db import IntegrityError, connection, models, transaction
 from django.db.models import F, Q
 
 
@@ -188,11 +188,16 @@ class Sequence(models.Model):
 
     @classmethod
     def next(cls, key: str) -> int:
-        with transaction.atomic():
-            if not cls.objects.filter(key=key).update(value=F("value") + 1):
-                try:
-                    with transaction.atomic():
-                        cls.objects.create(key=key, value=1)
-                except IntegrityError:  # created concurrently: increment theirs
-                    cls.objects.filter(key=key).update(value=F("value") + 1)
-            return cls.objects.values_list("value", flat=True).get(key=key)
+        """One statement on the hot path: UPDATE … RETURNING (PostgreSQL, and SQLite since 3.35)."""
+        table = connection.ops.quote_name(cls._meta.db_table)
+        with connection.cursor() as cur:
+            cur.execute(f'UPDATE {table} SET "value" = "value" + 1 WHERE "key" = %s RETURNING "value"', [key])
+            row = cur.fetchone()
+        if row is not None:
+            return row[0]
+        try:
+            with transaction.atomic():  # the first number of a new key (once a day for case numbers)
+                cls.objects.create(key=key, value=1)
+            return 1
+        except IntegrityError:  # created concurrently: increment theirs
+            return cls.next(key)
