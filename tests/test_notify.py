@@ -343,3 +343,23 @@ def test_a_notification_problem_never_blocks_the_case_action(county, make_reques
     case = make_request()
     assert Case.objects.filter(pk=case.pk, state="pending_dispatch").exists()
     assert not Outbox.objects.exists() and "notification not queued" in caplog.text
+
+
+def test_production_batches_delivery_one_flush_per_window(county, sms_file, settings, monkeypatch, django_capture_on_commit_callbacks):
+    """With Celery, a web process asks for one flush per NOTIFY_BATCH_SECONDS, delayed by that window,
+    and that flush sends every row committed meanwhile — in one claim, each row once."""
+    from tongban.notify import tasks
+
+    settings.CELERY_TASK_ALWAYS_EAGER = False
+    settings.NOTIFY_BATCH_SECONDS = 30
+    asked = []
+    monkeypatch.setattr(tasks.flush, "apply_async", lambda **kw: asked.append(kw))
+    monkeypatch.setattr(services, "_flush_due", 0.0)
+    with django_capture_on_commit_callbacks(execute=True):
+        for n in range(3):
+            services.notify("received", phone=f"1380013800{n}", context={"number": f"N{n}"}, dedupe_key=f"batch:{n}")
+    assert asked == [{"countdown": 30.0}]  # one task for the three messages
+    assert sms_lines(sms_file) == [] and Outbox.objects.filter(status=Status.PENDING).count() == 3
+    assert tasks.flush() == {Status.SENT: 3}  # what the worker runs when the countdown ends
+    assert len(sms_lines(sms_file)) == 3 and tasks.flush() == {}
+    assert Outbox.objects.filter(status=Status.SENT, attempts=1).count() == 3

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import re
+import time
 from datetime import timedelta
 
 from django.conf import settings
@@ -134,8 +135,14 @@ def _queue(template_code: str, *, phone="", email="", user=None, context=None, c
     return rows
 
 
+_flush_due = 0.0  # production: when this process's pending flush task runs (monotonic clock)
+
+
 def schedule(ids: list[int]) -> None:
-    """Hand freshly committed rows to the sender: a Celery task in production, this process when embedded."""
+    """Hand freshly committed rows to the sender. Embedded: this process sends them now. Production:
+    one Celery flush per NOTIFY_BATCH_SECONDS and process collects every row committed meanwhile,
+    so a busy hotline costs the workers a batch, not a task per message."""
+    global _flush_due
     from . import tasks
 
     if setting("CELERY_TASK_ALWAYS_EAGER", True):
@@ -143,8 +150,12 @@ def schedule(ids: list[int]) -> None:
         # embedded mode has no beat: while the backends work, also retry a few rows that are due
         if set(counts) <= {Status.SENT, Status.CANCELLED}:
             flush(limit=setting("NOTIFY_EMBEDDED_FLUSH_LIMIT", 10))
-    else:
-        tasks.deliver.delay(ids)
+        return
+    now = time.monotonic()
+    if now >= _flush_due:  # rows committed before _flush_due are due when that flush runs
+        window = float(setting("NOTIFY_BATCH_SECONDS", 0.5))
+        _flush_due = now + window
+        tasks.flush.apply_async(countdown=window)
 
 
 def backoff(attempts: int) -> timedelta:
@@ -159,16 +170,27 @@ def _still_wanted(row: Outbox) -> bool:
     return True
 
 
-def deliver(pk: int) -> str:
-    """Send one row if it is due and nobody else is sending it. Returns its status afterwards."""
+def _claim(ids=None, limit: int = 500) -> list[Outbox]:
+    """Take the due rows (of `ids`, or any) for sending: only one worker wins each row; a worker that
+    died mid-send loses its claim when the lease ends. Two statements for the whole batch."""
     now = clock.now()
     lease = timedelta(seconds=setting("NOTIFY_SEND_LEASE_SECONDS", 120))
-    # claim: only one worker wins; a worker that died mid-send loses its claim when the lease ends
-    claimed = Outbox.objects.filter(pk=pk, status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=now).update(
-        status=Status.SENDING, next_attempt_at=now + lease, attempts=F("attempts") + 1)
-    row = Outbox.objects.select_related("case").filter(pk=pk).first()
-    if not claimed or row is None:
-        return row.status if row else ""
+    with transaction.atomic():
+        due = Outbox.objects.filter(status__in=[Status.PENDING, Status.SENDING], next_attempt_at__lte=now)
+        if ids is not None:
+            due = due.filter(pk__in=list(ids))
+        rows = list(due.select_for_update(skip_locked=True).order_by("next_attempt_at", "id")[:limit])
+        if rows:
+            Outbox.objects.filter(pk__in=[r.pk for r in rows]).update(
+                status=Status.SENDING, next_attempt_at=now + lease, attempts=F("attempts") + 1)
+    for row in rows:
+        row.status, row.attempts = Status.SENDING, row.attempts + 1
+    return rows
+
+
+def _send(row: Outbox) -> str:
+    """Send one claimed row and record the outcome on it at once (a crash never re-sends a sent row)."""
+    pk = row.pk
     if not _still_wanted(row):
         Outbox.objects.filter(pk=pk).update(status=Status.CANCELLED, last_error="工单已不在待回访状态，无需发送。")
         return Status.CANCELLED
@@ -185,11 +207,26 @@ def deliver(pk: int) -> str:
     return Status.SENT
 
 
+def deliver(pk: int) -> str:
+    """Send one row if it is due and nobody else is sending it. Returns its status afterwards."""
+    rows = _claim([pk])
+    if rows:
+        return _send(rows[0])
+    return Outbox.objects.filter(pk=pk).values_list("status", flat=True).first() or ""
+
+
 def deliver_many(ids) -> dict[str, int]:
+    """Send those of `ids` that are due; counts by status afterwards (rows not taken count as they stand)."""
+    ids = list(ids)
     counts: dict[str, int] = {}
-    for pk in ids:
-        status = deliver(pk)
+    rows = _claim(ids, limit=len(ids)) if ids else []
+    for row in rows:
+        status = _send(row)
         counts[status] = counts.get(status, 0) + 1
+    taken = {r.pk for r in rows}
+    if len(taken) < len(ids):
+        for status in Outbox.objects.filter(pk__in=[i for i in ids if i not in taken]).values_list("status", flat=True):
+            counts[status] = counts.get(status, 0) + 1
     return counts
 
 
@@ -200,7 +237,8 @@ def due_ids(limit: int = 500) -> list[int]:
 
 def flush(limit: int = 500) -> dict[str, int]:
     """Deliver everything that is due (the periodic job and `tongban notify flush`)."""
-    return deliver_many(due_ids(limit))
+    ids = due_ids(limit)
+    return deliver_many(ids) if ids else {}
 
 
 def retry(row: Outbox) -> None:
