@@ -4,7 +4,9 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from tongban.analytics.metrics import unit_scores
@@ -108,6 +110,34 @@ def test_requests_without_a_usable_token_get_401_in_chinese(county, api):
     c = Api(county.operator)
     county.operator.__class__.objects.filter(pk=county.operator.pk).update(is_active=False)
     assert c.get("/cases").status_code == 401
+
+
+def test_token_lookups_are_cached_briefly_and_forgotten_on_revocation(county, api, settings, monkeypatch):
+    """Each process looks a busy token up once per TONGBAN_API_TOKEN_CACHE_SECONDS. Revoking it here, or
+    saving its user, takes effect at once; a change made by another process within the TTL."""
+    from tongban.api import models as token_models
+
+    settings.TONGBAN_API_TOKEN_CACHE_SECONDS = 5
+    now = [1000.0]
+    monkeypatch.setattr(token_models.time, "monotonic", lambda: now[0])
+    a = api(county.handler)
+    assert a.get("/me").status_code == 200
+    with CaptureQueriesContext(connection) as queries:
+        assert a.get("/me").status_code == 200
+    assert not any("api_apitoken" in q["sql"] for q in queries.captured_queries)  # served from the cache
+    ApiToken.objects.filter(key_hash=digest(a.token)).update(revoked=True)  # as another process would
+    assert a.get("/me").status_code == 200  # still within the 5 seconds
+    now[0] += 5.1
+    assert a.get("/me").status_code == 401
+    b = api(county.operator)
+    assert b.get("/me").status_code == 200
+    county.operator.is_active = False
+    county.operator.save()  # a change to the user clears the cache in this process
+    assert b.get("/me").status_code == 401
+    c = api(county.dispatcher)
+    assert c.get("/me").status_code == 200
+    assert c.client.delete(f"{BASE}/auth/token").status_code == 204
+    assert c.get("/me").status_code == 401
 
 
 def test_using_a_token_records_when_it_was_last_used(county, api):

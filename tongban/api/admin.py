@@ -21,4 +21,5 @@ class ApiTokenAdmin(admin.ModelAdmin):
     @admin.action(description="吊销所选令牌")
     def revoke(self, request, queryset):
         n = queryset.filter(revoked=False).update(revoked=True)
+        ApiToken.forget_recent()
         self.message_user(request, f"已吊销 {n} 个令牌。", messages.SUCCESS)

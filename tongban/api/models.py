@@ -1,18 +1,25 @@
 """API tokens (接口令牌). Only a SHA-256 digest of each token is stored; the token itself is shown once."""
 from __future__ import annotations
 
+import copy
 import hashlib
 import secrets
+import time
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.utils import timezone
 
 # Days a new token lives; 0 means it never expires. Override with TONGBAN_API_TOKEN_DAYS.
 DEFAULT_TOKEN_DAYS = 90
 # last_used_at is written at most this often per token, so busy clients do not write on every call.
 TOUCH_EVERY = timedelta(minutes=1)
+
+
+_recent: dict[str, tuple[float, "ApiToken"]] = {}  # token digest → (valid until, row); see ApiToken.lookup
 
 
 def digest(token: str) -> str:
@@ -61,16 +68,47 @@ class ApiToken(models.Model):
 
     @classmethod
     def lookup(cls, token: str) -> "ApiToken | None":
-        """The usable token row for `token` (not revoked, not expired, active user), or None."""
+        """The usable token row for `token` (not revoked, not expired, active user), or None.
+
+        A busy client's token is looked up once per TONGBAN_API_TOKEN_CACHE_SECONDS (default 5) in each
+        process; revoking a token or changing its user clears this process's cache at once, and other
+        processes notice within that many seconds (0 turns the cache off)."""
         if not token or len(token) > 256:
             return None
         now = timezone.now()
-        row = cls.objects.usable(now).select_related("user", "user__unit").filter(key_hash=digest(token)).first()
-        if row is not None and (row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY):
+        key = digest(token)
+        ttl = float(getattr(settings, "TONGBAN_API_TOKEN_CACHE_SECONDS", 5))
+        hit = _recent.get(key) if ttl > 0 else None
+        if hit is not None and hit[0] > time.monotonic() and not hit[1].is_expired:
+            row = copy.copy(hit[1])
+            row.user = copy.copy(row.user)  # per request: callers may set attributes on it
+        else:
+            row = cls.objects.usable(now).select_related("user", "user__unit").filter(key_hash=key).first()
+            if row is None:
+                _recent.pop(key, None)
+                return None
+            if ttl > 0:
+                if len(_recent) >= 1000:
+                    _recent.clear()
+                _recent[key] = (time.monotonic() + ttl, row)
+        if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             cls.objects.filter(pk=row.pk).update(last_used_at=now)
             row.last_used_at = now
+            if key in _recent:
+                _recent[key][1].last_used_at = now
         return row
+
+    @staticmethod
+    def forget_recent() -> None:
+        """Drop this process's cached lookups (a token was revoked, a user changed)."""
+        _recent.clear()
 
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
+
+
+@receiver([post_save, post_delete], sender=ApiToken, dispatch_uid="api-token-forget")
+@receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL, dispatch_uid="api-token-forget-user")
+def _forget(sender, **kwargs):
+    ApiToken.forget_recent()

@@ -42,6 +42,7 @@ def revoke_token(request):
     if row is None:
         raise ApiError(400, "本次请求没有使用令牌，无可吊销。")
     ApiToken.objects.filter(pk=row.pk).update(revoked=True)
+    ApiToken.forget_recent()
     return Status(204, None)
 
 
