@@ -48,6 +48,10 @@ def parse_args(argv=None):
     p.add_argument("--seconds", type=float, default=30, help="duration of the load (default 30, at most 300)")
     p.add_argument("--progress", type=float, default=0.25, help="share of intakes then dispatched, signed and finished (default 0.25)")
     p.add_argument("--kill-worker", action="store_true", help="SIGKILL one gunicorn worker half-way through")
+    p.add_argument("--celery", action="store_true",
+                   help="production shape: REDIS_URL set, one Celery worker sends the notifications (else in-process)")
+    p.add_argument("--redis", default="redis://127.0.0.1:6379/15", help="Redis for --celery (default db 15)")
+    p.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (gthread when > 1)")
     p.add_argument("--db", default="tongban_load", help="PostgreSQL database (created if missing; its name must contain 'load')")
     p.add_argument("--pg", default="postgres://postgres@127.0.0.1:5432", help="PostgreSQL server URL without the database")
     p.add_argument("--port", type=int, default=8765)
@@ -99,6 +103,7 @@ def prepare_database(args) -> dict[str, str]:
         tokens[roles] = ApiToken.issue(user, "压测", days=1)[1]
     tokens["unit"] = str(dept.pk)
     tokens["before"] = str(Case.objects.count())
+    tokens["last_case"] = str(Case.objects.order_by("-pk").values_list("pk", flat=True).first() or 0)
     return tokens
 
 
@@ -108,8 +113,10 @@ def start_gunicorn(args) -> subprocess.Popen:
     env = dict(os.environ, DEBUG="0", SECRET_KEY="load-test-only-" + uuid.uuid4().hex, ALLOWED_HOSTS=HOST,
                DATABASE_URL=os.environ["DATABASE_URL"], LOG_LEVEL="ERROR")
     env.pop("REDIS_URL", None)
+    if args.celery:
+        env["REDIS_URL"] = args.redis
     cmd = [str(ROOT / ".venv" / "bin" / "gunicorn"), "tongban.wsgi", "-b", f"{HOST}:{args.port}", "-w", str(args.workers),
-           "--log-level", "warning", "--timeout", "30", "--graceful-timeout", "5"]
+           "--threads", str(args.threads), "--log-level", "warning", "--timeout", "30", "--graceful-timeout", "5"]
     proc = subprocess.Popen(cmd, cwd=ROOT, env=env)
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
@@ -125,6 +132,26 @@ def start_gunicorn(args) -> subprocess.Popen:
         time.sleep(0.3)
     proc.terminate()
     raise SystemExit("gunicorn did not answer within 60 s")
+
+
+def start_celery(args) -> subprocess.Popen:
+    """One Celery worker (prefork, concurrency 1) on the same database and a Redis db of its own."""
+    import redis
+
+    redis.Redis.from_url(args.redis).flushdb()
+    env = dict(os.environ, DEBUG="0", SECRET_KEY="load-test-only", ALLOWED_HOSTS=HOST, DATABASE_URL=os.environ["DATABASE_URL"],
+               REDIS_URL=args.redis, LOG_LEVEL="ERROR")
+    cmd = [str(ROOT / ".venv" / "bin" / "celery"), "-A", "tongban", "worker", "--concurrency", "1", "-l", "warning",
+           "--without-gossip", "--without-mingle", "--without-heartbeat"]
+    return subprocess.Popen(cmd, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+
+
+def outbox_backlog(since_case_id: int) -> tuple[int, int]:
+    """(receipts queued, receipts sent) for the cases this run created."""
+    from tongban.notify.models import Outbox, Status
+
+    rows = Outbox.objects.filter(template_code="received", case_id__gt=since_case_id)
+    return rows.count(), rows.filter(status=Status.SENT).count()
 
 
 def cpu_seconds(match) -> dict[int, float]:
@@ -280,12 +307,14 @@ def main(argv=None) -> int:
 
     connections.close_all()
     proc = start_gunicorn(args)
+    worker = start_celery(args) if args.celery else None
     res = Results()
     try:
         print(f"gunicorn {args.workers} 个 worker（pid {proc.pid}），{args.clients} 个客户端，{args.seconds:.0f} 秒"
               f"{'，中途杀掉一个 worker' if args.kill_worker else ''} …", flush=True)
-        def server(pid, cmdline):
-            return pid in worker_pids(proc.pid) or f" {args.db} " in cmdline  # workers and their database backends
+        def server(pid, cmdline):  # web workers, their database backends, and the Celery worker's processes
+            return (pid in worker_pids(proc.pid) or f" {args.db} " in cmdline
+                    or (worker is not None and (pid == worker.pid or pid in worker_pids(worker.pid))))
         cpu_before, client_cpu = cpu_seconds(server), time.process_time()
         started = time.monotonic()
         stop_at = started + args.seconds
@@ -299,13 +328,27 @@ def main(argv=None) -> int:
         wall = time.monotonic() - started
         cpu_after, client_cpu = cpu_seconds(server), time.process_time() - client_cpu
         worker_pids_at_end = set(worker_pids(proc.pid))
+        deadline = time.monotonic() + 60  # the receipts (受理回执) must all go out, not only the intakes
+        while time.monotonic() < deadline and (backlog := outbox_backlog(int(tokens["last_case"])))[1] < backlog[0]:
+            time.sleep(0.5)
+        drained = time.monotonic() - started - wall
     finally:
         proc.send_signal(signal.SIGTERM)
+        if worker is not None:
+            worker.terminate()
         try:
             proc.wait(timeout=20)
         except subprocess.TimeoutExpired:
             proc.kill()
-    figures = {"workers": args.workers, "clients": args.clients, "seconds": round(wall, 1), "kill_worker": args.kill_worker,
+        if worker is not None:
+            try:
+                worker.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                worker.kill()
+    queued, sent = outbox_backlog(int(tokens["last_case"]))
+    figures = {"workers": args.workers, "threads": args.threads, "celery": args.celery, "clients": args.clients,
+               "seconds": round(wall, 1), "kill_worker": args.kill_worker, "receipts_queued": queued, "receipts_sent": sent,
+               "receipts_drained_after_s": round(drained, 1),
                "cpu_count": os.cpu_count(), "load_average_1m": round(os.getloadavg()[0], 2)}
     print(f"\n实际时长 {wall:.1f} s；本机 {os.cpu_count()} 核，结束时 1 分钟平均负载 {os.getloadavg()[0]:.1f}")
     print(f"{'操作':<10}{'次数':>8}{'每秒':>9}{'p50 ms':>9}{'p99 ms':>9}{'max ms':>9}")
@@ -328,13 +371,15 @@ def main(argv=None) -> int:
                        client_cpu_s=round(client_cpu, 1))
         print(f"服务端 CPU 每请求 {per_request:.1f} ms（其中 PostgreSQL {in_db:.1f} ms）；按此推算 {os.cpu_count()} 核空闲时"
               f"上限约 {os.cpu_count() * 1000 / per_request:.0f} 请求/秒（压测客户端本身用了 {client_cpu:.1f} CPU 秒）")
+    print(f"受理回执短信：排队 {queued} 条，已发送 {sent} 条（压测结束后 {drained:.1f} 秒内发完）"
+          f"{'，由 Celery worker 批量发送' if args.celery else '，由 web 进程提交后发送'}")
     print(f"重试 {res.retries} 次；错误与事件：" + ("无" if not res.errors else ""))
     for what, n in sorted(res.errors.items()):
         print(f"  {n:>6} × {what}")
     check = verify(res, int(tokens["before"]))
     figures.update(verification=check, errors=dict(res.errors), retries=res.retries)
     print("核对数据库：" + "，".join(f"{k}={v}" for k, v in check.items()))
-    ok = check["acknowledged_intakes"] > 0 and check["lost_intakes"] == 0 and check["lost_actions"] == 0 and check["actions_applied_twice"] == 0 \
+    ok = check["acknowledged_intakes"] > 0 and check["lost_intakes"] == 0 and sent == queued and check["lost_actions"] == 0 and check["actions_applied_twice"] == 0 \
         and check["doubled_intakes"] == 0
     print("结论：" + ("0 丢失，无重复。" if ok else "有丢失、重复，或没有一件受理成功！"))
     if args.json:
