@@ -173,3 +173,16 @@ def test_a_polyglot_image_is_never_rendered_as_a_page(client, county, make_reque
     response = client.get(reverse("case_attachment", args=[case.number, att.pk]))
     assert response["Content-Type"] == "image/gif" and response["X-Content-Type-Options"] == "nosniff"
     assert "default-src 'none'" in response["Content-Security-Policy"]
+
+
+def test_a_worker_imports_every_view_while_it_boots_not_in_its_first_request():
+    """tongban.wsgi imports the URLconf (every view, the API and its schemas) at import time: a fresh
+    interpreter that only imports it has the views loaded and the resolver filled."""
+    import subprocess
+    import sys
+
+    probe = ("import sys, tongban.wsgi; from django.urls import get_resolver; "
+             "print('tongban.hall.views' in sys.modules, 'tongban.api.cases' in sys.modules, get_resolver()._populated)")
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"})
+    assert out.stdout.split() == ["True", "True", "True"], out.stderr[-2000:]
