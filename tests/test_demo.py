@@ -33,8 +33,9 @@ def titles_digest(titles) -> str:
 
 
 def replayed():
-    """The hotline replay's cases (other domains' demo modules add their own: 办件, portal requests)."""
-    return Case.objects.filter(case_type__workflow=HOTLINE.code, portal__isnull=True)
+    """The hotline replay's cases (other domains' demo modules add their own: 办件, portal requests, and
+    the hotspot demo's burst, taken with idempotency keys)."""
+    return Case.objects.filter(case_type__workflow=HOTLINE.code, portal__isnull=True, intake_key__isnull=True)
 
 
 def digest() -> str:
@@ -239,3 +240,15 @@ def test_the_demo_board_reads_its_rollup_and_matches_the_events(demo):
     RollupMark.objects.all().delete()  # forces the all-live path
     live = [(s.unit_id, s.received, s.callbacks, s.satisfied) for s in metrics.unit_scores(start, end)]
     assert rolled == live and rolled
+
+
+def test_the_demo_shows_a_growing_hotspot_with_an_alert(demo):
+    """The planted water outage in one village is one alerted cluster on the supervisor's page."""
+    from tongban.hotspots.models import Run
+
+    run = Run.objects.order_by("-id").first()
+    alerted = list(run.hotspots.filter(alert=True))
+    assert run.alert_count >= 1 and alerted
+    water = [h for h in alerted if h.cases.filter(title__contains="停水").exists()]
+    assert water and water[0].recent_count >= 5
+    assert "预警：" in demo
