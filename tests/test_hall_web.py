@@ -62,7 +62,13 @@ def test_clerk_accepts_a_package_department_approves_window_issues_applicant_rat
     app.case.refresh_from_db()
     assert app.case.state == "done"
     detail = client.get(reverse("hall_application", args=[app.case.number])).content.decode()
-    token = re.search(r"/hall/rate/([^/]+)/", detail).group(1)
+    assert re.search(r"/hall/rate/([^/]+)/", detail)  # for the window's evaluation device
+    # the applicant is invited by SMS; the link in it is the one used below
+    from tongban.notify.models import Outbox
+
+    sms = Outbox.objects.get(template_code="hall_rate_invite", channel="sms")
+    assert sms.recipient == app.case.requester_phone and "企业开办一件事" in sms.body and app.case.number in sms.body
+    token = re.search(r"/hall/rate/([^/\s]+)/", sms.body).group(1)
     client.logout()
     bad = client.post(reverse("hall_rate", args=[token]), {"level": "1", "comment": ""})
     assert bad.status_code == 400 and "原因" in bad.content.decode()

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 import importlib
+import logging
 from dataclasses import dataclass, field
 from decimal import Decimal
 from random import Random
 
+from django.conf import settings
+from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Count, Q
+from django.urls import reverse
 from django.utils import timezone
 from stdnum.cn import ric, uscc
 
@@ -29,6 +33,7 @@ from .models import (
     MaterialCheck, MaterialState, Mode, Part, Person, Reminder, Slot,
 )
 
+log = logging.getLogger(__name__)
 ITEM_TYPE, PACKAGE_TYPE, RECTIFY_TYPE = "hall_item", "hall_package", "hall_rectify"
 # The hall's case types (created by migration 0002; re-created here if a test flush or an admin removed them).
 CASE_TYPES = {ITEM_TYPE: ("政务服务办件", "hall", 20), PACKAGE_TYPE: ("一件事办件", "hall", 20), RECTIFY_TYPE: ("差评整改", "hall_rectify", 5)}
@@ -586,9 +591,36 @@ def remote_status(app: Application, status: str, *, by, result: str = "") -> App
 # ---------------------------------------------------------------- 统一窗口出件, 电子证照 issued here
 
 
+RATING_SALT = "hall.rate"
+RATING_DAYS = 90  # how long the 好差评 link stays valid
+
+
+def rating_token(app: Application) -> str:
+    return signing.dumps(app.case.number, salt=RATING_SALT)
+
+
+def rating_url(app: Application) -> str:
+    base = getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
+    return base + reverse("hall_rate", args=[rating_token(app)])
+
+
+def _invite_to_rate(app: Application) -> None:
+    """好差评邀请 by SMS once the result is out; a message-service problem never blocks 出件."""
+    notify = _notifier()
+    if notify is None or not app.case.requester_phone:
+        return
+    try:
+        with transaction.atomic():
+            notify("hall_rate_invite", phone=app.case.requester_phone, case=app.case, dedupe_key=f"hall:{app.case.pk}:rate",
+                   context={"matter": app.subject, "rate_url": rating_url(app)})
+    except Exception:  # noqa: BLE001
+        log.exception("hall: %s: 好差评邀请未能排入发件箱", app.case.number)
+
+
 def issue(app: Application, *, by, tracking: str = "", note: str = "") -> Application:
     """统一窗口出件: hand over (or mail) the result; approved items put their licence in the store.
-    An approval waits for the 容缺 materials; a refusal (不予许可) is delivered regardless."""
+    An approval waits for the 容缺 materials; a refusal (不予许可) is delivered regardless. The
+    applicant is then invited by SMS to rate the service (好差评)."""
     if app.case.state == "approved" and outstanding(app).exists():
         raise RuleError("容缺材料尚未补齐，补齐后才能出件。")
     with transaction.atomic():
@@ -610,6 +642,7 @@ def issue(app: Application, *, by, tracking: str = "", note: str = "") -> Applic
         if hasattr(app, "cross"):
             app.cross.return_tracking = tracking.strip()
             app.cross.save(update_fields=["return_tracking"])
+        _invite_to_rate(app)
     return app
 
 

@@ -32,7 +32,6 @@ from .workflow import HALL
 
 PERSON_ERRORS = (hall.RuleError, TransitionError, access.AccessDenied)
 WINDOW_GROUPS = ["综合窗口", "企业开办专区", "不动产登记专区"]
-RATING_SALT = "hall.rate"
 
 
 def _require(user, *roles):
@@ -199,7 +198,7 @@ def application(request, number):
         raise Http404("办件不存在。")
     allowed = {t.action for t in case.machine.allowed(case.state)}
     labels = {hall._get(f, "key"): hall._get(f, "label") for f in hall.fields_for(app.item, app.package)}
-    rating_url = request.build_absolute_uri(reverse("hall_rate", args=[rating_token(app)])) if app.case_id == case.pk else ""
+    rating_url = request.build_absolute_uri(reverse("hall_rate", args=[hall.rating_token(app)])) if app.case_id == case.pk else ""
     return render(request, "hall/application.html", {
         "case": case, "app": app, "is_part": app.case_id != case.pk, "now": clock.now(),
         "form_rows": [(labels.get(k, k), v) for k, v in app.form.items() if v],
@@ -346,14 +345,10 @@ def licences(request):
 # ---------------------------------------------------------------- 好差评
 
 
-def rating_token(app: Application) -> str:
-    return signing.dumps(app.case.number, salt=RATING_SALT)
-
-
 def rate(request, token):
     """The applicant's page (no login): from the window's evaluation device or a link in an SMS."""
     try:
-        number = signing.loads(token, salt=RATING_SALT, max_age=60 * 60 * 24 * 90)
+        number = signing.loads(token, salt=hall.RATING_SALT, max_age=hall.RATING_DAYS * 24 * 3600)
     except signing.BadSignature:
         raise Http404("评价链接无效或已过期。") from None
     app = Application.objects.filter(case__number=number).select_related("case", "item", "package").first()

@@ -54,6 +54,12 @@ DEFAULTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
                   "{name}：\n\n您办理的“{matter}”（编号 {number}）已容缺受理。请于 {deadline} 前补交以下材料：\n{materials}\n\n{site}"),
         "site": ("待补件：{number}", "“{matter}”需在 {deadline} 前补交：{materials}"),
     }),
+    "hall_rate_invite": ("好差评邀请", {
+        "sms": ("", "【{site}】{name}，您办理的“{matter}”（编号{number}）已办结出件，请对我们的服务作出评价：{rate_url}"),
+        "email": ("请评价政务服务（编号{number}）",
+                  "{name}：\n\n您办理的“{matter}”（编号 {number}）已办结出件。请告诉我们您对这次服务是否满意：\n{rate_url}\n\n"
+                  "差评将由政务服务中心核实整改并回访。\n\n{site}"),
+    }),
     "verify_code": ("验证码", {
         "sms": ("", "【{site}】验证码{code}，{minutes}分钟内有效，用于查询您的诉求办理情况。如非本人操作，请忽略本短信。"),
         "email": ("验证码 {code}", "您的验证码是 {code}，{minutes} 分钟内有效。如非本人操作，请忽略。\n\n{site}"),
