@@ -290,6 +290,25 @@ def test_model_suggestions_resolve_the_place_and_explain(county, trained, make_r
     assert result.category.name.startswith("城乡建设") and not result.category.confirmed
 
 
+def test_the_api_gives_the_suggestions_to_centre_staff_only(county, trained, make_request):
+    from .test_api import Api
+
+    case = make_request(title="路灯坏了", content="村里路灯不亮，晚上出行不便。", category=None)
+    answer = Api(county.dispatcher).get(f"/cases/{case.number}/suggestions")
+    assert answer.status_code == 200, answer.content
+    body = answer.json()
+    assert body["units"][0]["unit"] == {"id": county.town_office.pk, "name": county.town_office.name}
+    assert "模型" in body["units"][0]["reason"] and 0 < body["units"][0]["score"] <= 1 and len(body["units"]) <= 3
+    assert body["model_version"] == 1 and body["region"]["name"] == "桃园村"
+    assert body["category"]["name"].startswith("城乡建设") and body["category"]["confirmed"] is False
+    assert body["auto_dispatch_threshold"] is None  # auto-dispatch is off
+    handler = Api(county.handler)
+    assert handler.get(f"/cases/{case.number}/suggestions").status_code == 404  # not in the department's scope
+    hotline.dispatch(case, county.housing, by=county.dispatcher)
+    assert handler.get(f"/cases/{case.number}/suggestions").status_code == 403  # theirs now, but routing is the centre's
+    assert Api(county.operator).get("/cases/209901019999/suggestions").status_code == 404
+
+
 def test_a_worse_version_is_kept_but_not_used_and_rollback_goes_back(county, trained):
     worse = learning.train(examples=training_examples(county, shuffle_units=True))
     assert not worse.activated and "未启用" in worse.note

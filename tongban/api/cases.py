@@ -16,7 +16,7 @@ from tongban.hotline import services as hotline
 from . import lookups, present
 from .compat import Status
 from .errors import ApiError, FieldErrors
-from .schemas import CaseDetail, CaseListQuery, CaseNumber, CasePage, CaseSummary, ErrorOut, IntakeIn
+from .schemas import CaseDetail, CaseListQuery, CaseNumber, CasePage, CaseSummary, ErrorOut, IntakeIn, SuggestionsOut
 
 router = Router(tags=["工单"])
 ERRORS = {400: ErrorOut, 401: ErrorOut, 403: ErrorOut, 404: ErrorOut}
@@ -119,3 +119,29 @@ def earlier_cases(request, number: CaseNumber):
     ids = [c.pk for c in hotline.earlier_requests(case.requester_phone, exclude=case)]
     rows = access.visible_cases(request.auth).filter(pk__in=ids).select_related(*queries.LIST_FIELDS).order_by("-created_at", "-id")
     return [present.case_summary(c) for c in rows]
+
+
+@router.get(
+    "/cases/{number}/suggestions", response={200: SuggestionsOut, **ERRORS}, summary="智能派单建议",
+    description=(
+        "该工单的前 3 个建议承办单位（权责清单、派单模型、分类默认单位合并），每个附把握度和理由，"
+        "以及分类预测和识别出的属地。仅热线中心人员可用；不在数据权限范围内的工单返回 404。"
+    ),
+)
+def suggestions(request, number: CaseNumber):
+    from tongban.dispatch import routing
+    from tongban.dispatch.directory import directory
+
+    case = lookups.visible_case(request.auth, number)
+    if not access.is_centre_staff(request.auth):
+        raise ApiError(403, "派单建议仅供热线中心人员使用。")
+    result = routing.suggest(lookups.reload(case))
+    guess, cfg = result.category, directory().settings
+    return {
+        "units": [{"unit": present.unit_ref(s.unit), "score": round(s.score, 4), "reason": s.reason} for s in result.items],
+        "category": {"name": guess.name, "confidence": round(guess.confidence, 4), "confirmed": guess.confirmed,
+                     "words": list(guess.words)} if guess else None,
+        "region": {"id": result.region.pk, "name": result.region.name} if result.region else None,
+        "model_version": result.model_version,
+        "auto_dispatch_threshold": cfg.threshold if cfg.enabled else None,
+    }

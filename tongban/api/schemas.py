@@ -361,3 +361,24 @@ class RegionOut(Schema):
     name: str = Field(..., description="名称")
     level: int = Field(..., description="层级：1 市，2 区县，3 乡镇/街道，4 村/社区，5 网格")
     parent: Optional[int] = Field(None, description="上级区划 ID")
+
+
+class UnitSuggestionOut(Schema):
+    unit: UnitRef = Field(..., description="建议的承办单位")
+    score: float = Field(..., description="把握度 0–1（权责清单、模型和分类默认单位合并）")
+    reason: str = Field(..., description="理由：命中的权责清单、模型依据的词语、属地")
+
+
+class CategoryGuessOut(Schema):
+    name: str = Field(..., description="分类全称（已知的最细一级）")
+    confidence: float = Field(..., description="把握度 0–1；受理时已确认的为 1")
+    confirmed: bool = Field(..., description="是否受理时已确认的分类（否则为模型预测）")
+    words: list[str] = Field(..., description="预测依据的词语")
+
+
+class SuggestionsOut(Schema):
+    units: list[UnitSuggestionOut] = Field(..., description="最多 3 个建议承办单位，最好的在前")
+    category: Optional[CategoryGuessOut] = Field(None, description="分类（已确认或预测）")
+    region: Optional[UnitRef] = Field(None, description="从属地或地址识别出的行政区划（id 为区划 ID）")
+    model_version: Optional[int] = Field(None, description="所用派单模型的版本；为空表示只用了权责清单")
+    auto_dispatch_threshold: Optional[float] = Field(None, description="自动派单阈值（未启用自动派单时为空）")
