@@ -614,3 +614,14 @@ def test_junk_on_any_action_is_a_json_4xx_never_a_500(county, api, make_request,
                 assert 400 <= response.status_code < 500, (user, action, body, response.content.decode())
                 assert response.json()["detail"]
     assert set(Case.objects.values_list("state", flat=True)) <= {"pending_dispatch", "handling", "suspended"}
+
+
+def test_unknown_addresses_and_methods_are_answered_in_json(county, api):
+    a = api(county.operator)
+    wrong_method = a.client.put(f"{BASE}/cases", "{}", content_type="application/json")
+    assert wrong_method.status_code == 405 and wrong_method["Content-Type"].startswith("application/json")
+    assert "不支持 PUT" in wrong_method.json()["detail"] and "POST" in wrong_method["Allow"]
+    missing = a.get("/no-such-endpoint")
+    assert missing.status_code == 404 and "接口不存在" in missing.json()["detail"]
+    # a case that is not there stays the endpoint's own JSON answer
+    assert "detail" in a.get("/cases/209901019999").json()

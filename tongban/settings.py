@@ -69,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "tongban.accounts.middleware.SecurityHeadersMiddleware",
+    "tongban.api.middleware.JsonErrorsMiddleware",
 ]
 
 ROOT_URLCONF = "tongban.urls"
