@@ -186,3 +186,11 @@ def test_a_worker_imports_every_view_while_it_boots_not_in_its_first_request():
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
                          env={**os.environ, "DJANGO_SETTINGS_MODULE": "tongban.settings"})
     assert out.stdout.split() == ["True", "True", "True"], out.stderr[-2000:]
+
+
+@pytest.mark.django_db
+def test_the_models_and_the_migrations_agree():
+    """A model change without its migration would pass on the test database and fail on a real one."""
+    from django.core.management import call_command
+
+    call_command("makemigrations", "--check", "--dry-run", verbosity=0)  # raises SystemExit(1) if one is missing
