@@ -33,7 +33,8 @@ def test_clerk_accepts_a_package_department_approves_window_issues_applicant_rat
     settings.SESSION_IDLE_SECONDS = 3 * 24 * 3600  # the test moves the clock by a day; not an idle session
     client.force_login(h.clerk)
     home = client.get(reverse("hall_home"), {"q": "企业开办"})
-    assert home.status_code == 200 and "企业开办一件事" in home.content.decode()
+    assert home.status_code == 200 and "企业开办一件事" in home.content.decode() and "没有找到" not in home.content.decode()
+    assert "没有找到“无此事项”" in client.get(reverse("hall_home"), {"q": "无此事项"}).content.decode()
     page = client.get(reverse("hall_new"), {"package": h.startup.pk})
     body = page.content.decode()
     assert page.status_code == 200 and "一表申请" in body and "公司章程" in body and "企业名称" in body
