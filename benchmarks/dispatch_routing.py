@@ -60,7 +60,7 @@ def main() -> None:
     cases = {c.pk: c for c in Case.objects.filter(pk__in=[e.case_id for e in test]).select_related("category", "region")}
     active = (None, model)
     scores = {k: [0, 0] for k in ("default", "model", "suggest", "suggest_nocat")}
-    latencies, cpu_ms = [], []
+    latencies, cpu_ms, confident = [], [], []  # (best score, best is right) per case, for the auto-dispatch threshold
     for e in test:
         case = cases[e.case_id]
         default = routing._default_unit(case.category_id)
@@ -75,6 +75,7 @@ def main() -> None:
         latencies.append((time.perf_counter() - t) * 1000)
         cpu_ms.append((time.process_time() - c) * 1000)
         top = [s.unit.pk for s in result.items]
+        confident.append((result.confidence, bool(top) and top[0] == e.unit_id))
         scores["suggest"][0] += bool(top) and top[0] == e.unit_id
         scores["suggest"][1] += e.unit_id in top
         case.category = None  # as if taken without a category
@@ -86,6 +87,10 @@ def main() -> None:
     print(f"{'方法':<24} {'首选准确率':>10} {'前三命中率':>10}")
     for key, (top1, top3) in scores.items():
         print(f"{names[key]:<24} {top1 / n:>10.3f} {'—' if key == 'default' else f'{top3 / n:.3f}':>10}")
+    for threshold in (0.8, 0.9, 0.95):
+        above = [right for score, right in confident if score >= threshold]
+        print(f"自动派单阈值 {threshold:.2f}：可自动派 {len(above) / n:.1%}，其中派对 "
+              f"{(sum(above) / len(above)) if above else float('nan'):.3f}（{len(above)} 件）")
     for label, values in (("墙钟", latencies), ("CPU", cpu_ms)):
         values.sort()
         print(f"suggest 单次耗时（{label}）p50 {statistics.median(values):.2f} ms，p95 {values[int(0.95 * (n - 1))]:.2f} ms（{n} 次）")
