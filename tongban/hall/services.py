@@ -599,9 +599,12 @@ def rating_token(app: Application) -> str:
     return signing.dumps(app.case.number, salt=RATING_SALT)
 
 
+def _public_url(path: str) -> str:
+    return getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + path
+
+
 def rating_url(app: Application) -> str:
-    base = getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-    return base + reverse("hall_rate", args=[rating_token(app)])
+    return _public_url(reverse("hall_rate", args=[rating_token(app)]))
 
 
 def _invite_to_rate(app: Application) -> None:
@@ -789,6 +792,52 @@ def cancel(booking: Booking) -> Booking:
     booking.status = BookingStatus.CANCELLED
     booking.save(update_fields=["status"])
     return booking
+
+
+# ---------------------------------------------------------------- 预约 by the applicant (portal /p/book/)
+
+PUBLIC_BOOKING_DAYS = 7  # how far ahead the portal offers slots (calendar days)
+MAX_OPEN_BOOKINGS = 3  # future bookings one phone may hold at once
+
+
+def bookable_slots(now: dt.datetime | None = None, days: int = PUBLIC_BOOKING_DAYS) -> list[dict]:
+    """Slots that have not started yet, in the coming `days`, with the places left, earliest first."""
+    now = timezone.localtime(now or clock.now())
+    slots = (Slot.objects.filter(day__gte=now.date(), day__lte=now.date() + dt.timedelta(days=days))
+             .exclude(day=now.date(), start__lte=now.time())
+             .annotate(taken=Count("bookings", filter=Q(bookings__status__in=(BookingStatus.BOOKED, BookingStatus.ARRIVED))))
+             .select_related("hall").order_by("day", "start", "hall__name", "window_group"))
+    return [{"slot": s, "left": max(0, s.capacity - s.taken)} for s in slots]
+
+
+def book_online(slot_id, name: str, phone: str, subject: str = "") -> Booking:
+    """A citizen books a slot on the portal: only a future slot, at most MAX_OPEN_BOOKINGS at once per
+    phone; the confirmation with the booking number goes out by SMS."""
+    slot = Slot.objects.select_related("hall").filter(pk=slot_id).first() if str(slot_id).isdigit() else None
+    now = timezone.localtime(clock.now())
+    if slot is None or (slot.day, slot.start) <= (now.date(), now.time()):
+        raise RuleError("请选择一个还未开始的预约时段。")
+    held = Booking.objects.filter(phone=normalize_phone(phone), status=BookingStatus.BOOKED, slot__day__gte=now.date()).count()
+    if held >= MAX_OPEN_BOOKINGS:
+        raise RuleError(f"该手机号已有 {held} 个未到的预约，请先办理或取消后再预约。")
+    with transaction.atomic():
+        booking = book(slot, name, phone, subject)
+        notify = _notifier()
+        if notify is not None:
+            notify("booking_confirm", phone=booking.phone, dedupe_key=f"booking:{booking.pk}", context={
+                "name": booking.name, "code": booking.code, "hall": slot.hall.name, "group": slot.window_group,
+                "when": f"{slot.day:%m月%d日} {slot.start:%H:%M}–{slot.end:%H:%M}", "matter": booking.subject or "政务服务事项",
+                "cancel_url": _public_url(reverse("portal_book_cancel"))})
+    return booking
+
+
+def cancel_online(code: str, phone: str) -> Booking:
+    """The citizen cancels with the booking number and the phone it was made with, before the slot starts."""
+    now = timezone.localtime(clock.now())
+    booking = Booking.objects.select_related("slot").filter(code=code.strip().upper(), phone=normalize_phone(phone)).first()
+    if booking is None or booking.status != BookingStatus.BOOKED or (booking.slot.day, booking.slot.start) <= (now.date(), now.time()):
+        raise RuleError("预约号或手机号不对，或该预约已取消、已开始，不能再取消。")
+    return cancel(booking)
 
 
 def day_slots(hall: Unit, day: dt.date) -> list[dict]:

@@ -11,11 +11,15 @@ PLACEHOLDERS = {
     "due": "办结期限",
     "track_url": "查询进度的网址",
     "rate_url": "评价的网址",
-    "code": "验证码",
+    "code": "验证码（预约成功短信中为预约号）",
     "minutes": "验证码有效分钟数",
     "matter": "办理事项",
     "materials": "需补交的材料",
     "deadline": "补交期限",
+    "when": "预约时段",
+    "hall": "办事大厅",
+    "group": "窗口组",
+    "cancel_url": "取消预约的网址",
 }
 
 # code → (name, {channel: (subject, body)})
@@ -59,6 +63,12 @@ DEFAULTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "email": ("请评价政务服务（编号{number}）",
                   "{name}：\n\n您办理的“{matter}”（编号 {number}）已办结出件。请告诉我们您对这次服务是否满意：\n{rate_url}\n\n"
                   "差评将由政务服务中心核实整改并回访。\n\n{site}"),
+    }),
+    "booking_confirm": ("预约成功", {
+        "sms": ("", "【{site}】{name}，您已预约{when}到{hall}{group}办理“{matter}”，预约号{code}。请带齐材料按时到达；如需取消：{cancel_url}"),
+        "email": ("预约成功（预约号{code}）",
+                  "{name}：\n\n您已预约 {when} 到{hall}{group}办理“{matter}”，预约号 {code}。\n请带齐材料按时到达。\n"
+                  "如需取消，请在时段开始前访问 {cancel_url} ，填写预约号和手机号。\n\n{site}"),
     }),
     "verify_code": ("验证码", {
         "sms": ("", "【{site}】验证码{code}，{minutes}分钟内有效，用于查询您的诉求办理情况。如非本人操作，请忽略本短信。"),

@@ -58,3 +58,21 @@ class GenerateForm(forms.Form):
         super().__init__(*args, **kwargs)
         self.fields["village"].queryset = villages
         self.fields["village"].label_from_instance = lambda r: f"{r.parent.name if r.parent_id else ''} {r.name}"
+
+
+class BookForm(forms.Form):
+    slot = forms.IntegerField(widget=forms.HiddenInput, required=False)  # the radio buttons are drawn by the template
+    name = forms.CharField(label="姓名", max_length=32, error_messages={"required": "请填写姓名。"},
+                           widget=forms.TextInput(attrs={"autocomplete": "name"}))
+    phone = forms.CharField(label="手机号", max_length=20, error_messages={"required": "请填写手机号。"},
+                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel", "placeholder": "接收预约号短信"}))
+    subject = forms.CharField(label="办理什么事（可不填）", required=False, max_length=100,
+                              widget=forms.TextInput(attrs={"placeholder": "如：营业执照、不动产登记"}))
+    website = forms.CharField(required=False, label="网址（请留空）")  # honeypot
+
+
+class CancelBookingForm(forms.Form):
+    code = forms.CharField(label="预约号", max_length=12, error_messages={"required": "请填写预约号。"},
+                           widget=forms.TextInput(attrs={"placeholder": "短信里的预约号，如 Y112501203"}))
+    phone = forms.CharField(label="预约时填写的手机号", max_length=20, error_messages={"required": "请填写手机号。"},
+                            widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}))

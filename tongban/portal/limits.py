@@ -13,6 +13,8 @@ DEFAULT_LIMITS = {
     "code_ip": (20, 3600),        # verification codes requested from one IP per hour
     "code_gap": (1, 60),          # at most one code per phone per minute
     "verify_ip": (30, 3600),      # code checks from one IP per hour (across numbers)
+    "book_ip": (10, 3600),        # appointments booked or cancelled from one IP per hour
+    "book_phone": (5, 3600),      # appointments booked for one phone per hour
 }
 MESSAGES = {
     "submit_ip": "提交过于频繁，请一小时后再试；紧急情况请直接拨打 12345。",
@@ -21,6 +23,8 @@ MESSAGES = {
     "code_ip": "获取验证码过于频繁，请一小时后再试。",
     "code_gap": "验证码已发送，请 1 分钟后再重新获取。",
     "verify_ip": "验证次数过多，请一小时后再试。",
+    "book_ip": "预约操作过于频繁，请一小时后再试，或拨打 12345 预约。",
+    "book_phone": "该手机号预约过于频繁，请一小时后再试。",
 }
 
 

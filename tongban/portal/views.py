@@ -24,7 +24,7 @@ from tongban.hotline.choices import Satisfaction, label_of
 from tongban.notify.services import track_url
 
 from . import doorplates, limits, services
-from .forms import GenerateForm, RateForm, SubmitForm, TrackForm
+from .forms import BookForm, CancelBookingForm, GenerateForm, RateForm, SubmitForm, TrackForm
 from .models import DoorPlate
 
 log = logging.getLogger(__name__)
@@ -101,6 +101,71 @@ def submit(request, token: str | None = None):
         form.data = form.data.copy()
         form.data["key"] = secrets.token_urlsafe(16)
     return page(request, "portal/submit.html", {"form": form, "plate": plate, "extra": extra}, status=400)
+
+
+# ----------------------------------------------------------------------------------- 预约
+
+
+def book(request):
+    """预约办事: pick a free slot at the service hall (one day and one window group at a time), give a
+    name and a phone, get a booking number by SMS."""
+    from tongban.hall import services as hall
+
+    form = BookForm(request.POST or None)
+    chosen = request.POST.get("slot", "")
+    if request.method == "POST" and not chosen:
+        form.add_error(None, "请先选择预约时段。")
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        if d["website"]:
+            log.warning("portal: honeypot filled on booking from %s", limits.client_ip(request))
+            form.add_error(None, "预约未成功，请稍后再试，或拨打 12345 预约。")
+        else:
+            try:
+                limits.hit("book_ip", limits.client_ip(request))
+                limits.hit("book_phone", normalize_phone(d["phone"]))
+                booking = hall.book_online(chosen, d["name"], d["phone"], d["subject"])
+            except (limits.Limited, hall.RuleError) as exc:
+                form.add_error(None, str(exc))
+            else:
+                request.session["portal_booking"] = booking.pk
+                return redirect("portal_book_done")
+    slots = hall.bookable_slots()
+    days = list(dict.fromkeys(r["slot"].day for r in slots))
+    groups = sorted(dict.fromkeys(r["slot"].window_group for r in slots), key=lambda g: "综合" not in g)  # 综合窗口 first
+    picked = next((r["slot"] for r in slots if str(r["slot"].pk) == chosen), None)  # a re-shown form stays on its slot
+    day = picked.day if picked else next((d for d in days if d.isoformat() == request.GET.get("day")), None)
+    group = picked.window_group if picked else request.GET.get("group") if request.GET.get("group") in groups else None
+    group = group or (groups[0] if groups else "")
+    day = day or next((r["slot"].day for r in slots if r["left"] and r["slot"].window_group == group), days[0] if days else None)
+    shown = [r for r in slots if r["slot"].day == day and r["slot"].window_group == group]
+    return page(request, "portal/book.html", {
+        "form": form, "chosen": chosen, "days": days, "groups": groups, "day": day, "group": group, "rows": shown,
+        "any_free": any(r["left"] for r in slots)}, status=400 if request.method == "POST" else 200)
+
+
+def book_done(request):
+    from tongban.hall.models import Booking
+
+    booking = Booking.objects.select_related("slot", "slot__hall").filter(pk=request.session.get("portal_booking")).first()
+    if booking is None:
+        return redirect("portal_book")
+    return page(request, "portal/book_done.html", {"booking": booking, "phone": mask_phone(booking.phone)})
+
+
+def book_cancel(request):
+    from tongban.hall import services as hall
+
+    form = CancelBookingForm(request.POST or None, initial={"code": request.GET.get("code", "")})
+    if request.method == "POST" and form.is_valid():
+        try:
+            limits.hit("book_ip", limits.client_ip(request))
+            booking = hall.cancel_online(form.cleaned_data["code"], form.cleaned_data["phone"])
+        except (limits.Limited, hall.RuleError) as exc:
+            form.add_error(None, str(exc))
+        else:
+            return page(request, "portal/book_cancel.html", {"form": None, "cancelled": booking})
+    return page(request, "portal/book_cancel.html", {"form": form}, status=400 if request.method == "POST" else 200)
 
 
 def receipt(request, number: str):
