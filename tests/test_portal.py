@@ -90,6 +90,28 @@ def test_submit_creates_the_case_with_photos_location_and_a_receipt(county, clie
     assert Outbox.objects.filter(case=case, template_code="received", recipient="13912345678").exists()
 
 
+
+def test_the_requester_sees_their_own_photos_and_nobody_else_does(county, client):
+    photos = [SimpleUploadedFile("a.png", PNG, "image/png"), SimpleUploadedFile("b.jpg", JPEG, "image/jpeg")]
+    client.post("/p/", good(county, photos=photos))
+    case = Case.objects.get()
+    own = list(case.attachments.order_by("id"))
+    page = client.get(f"/p/track/?number={case.number}").content.decode()  # the submitting browser is verified
+    assert "您上传的照片（2 张）" in page and all(f"/p/track/{case.number}/photo/{a.pk}" in page for a in own)
+    answer = client.get(f"/p/track/{case.number}/photo/{own[0].pk}")
+    assert answer.status_code == 200 and answer["Content-Type"] == "image/png" and b"".join(answer.streaming_content) == PNG
+    assert answer["X-Content-Type-Options"] == "nosniff" and "sandbox" in answer["Content-Security-Policy"]
+    # a staff upload on the same case is not shown on the portal
+    from tongban.cases import attachments
+
+    staff = attachments.attach(case, SimpleUploadedFile("site.png", PNG, "image/png"), by=county.handler)
+    assert client.get(f"/p/track/{case.number}/photo/{staff.pk}").status_code == 404
+    assert f"/photo/{staff.pk}" not in client.get(f"/p/track/?number={case.number}").content.decode()
+    # another browser, not verified
+    client.cookies.clear()
+    assert client.get(f"/p/track/{case.number}/photo/{own[0].pk}").status_code == 404
+
+
 @pytest.mark.parametrize("files, message", [
     ([("a.png", PNG)] * 4, "最多上传 3 张照片"),
     ([("virus.jpg", b"MZ\x90\x00 not an image")], "virus.jpg"),

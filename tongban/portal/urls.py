@@ -7,6 +7,7 @@ urlpatterns = [
     path("r/<str:number>/", views.receipt, name="portal_receipt"),
     path("track/", views.track, name="portal_track"),
     path("track/rate/", views.rate, name="portal_rate"),
+    path("track/<str:number>/photo/<int:pk>", views.photo, name="portal_photo"),
     path("elder/", views.elder, name="portal_elder"),
     path("book/", views.book, name="portal_book"),
     path("book/done/", views.book_done, name="portal_book_done"),

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.http import Http404, HttpResponse
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -214,9 +214,29 @@ def detail(request, number: str, rate_form=None, status=200):
     case = get_object_or_404(Case.objects.select_related("case_type", "unit"), number=number)
     return page(request, "portal/detail.html", {
         "case": case, "state": services.public_state(case), "timeline": services.public_timeline(case),
-        "may_rate": services.may_rate(case), "rate_form": rate_form or RateForm(), "photos": case.attachments.count(),
+        "may_rate": services.may_rate(case), "rate_form": rate_form or RateForm(), "photos": list(_own_photos(case)),
         "satisfaction": label_of(Satisfaction, case.satisfaction),
     }, status=status)
+
+
+def _own_photos(case: Case):
+    """The photos the requester sent with the request (staff uploads are not shown on the portal)."""
+    return case.attachments.filter(uploaded_by__isnull=True, content_type__startswith="image/").order_by("id")
+
+
+def photo(request, number: str, pk: int):
+    """One of the requester's own photos, for the browser that verified the phone (or just submitted)."""
+    if not granted(request, number):
+        raise Http404("照片不存在。")
+    case = get_object_or_404(Case, number=number)
+    att = _own_photos(case).filter(pk=pk).first()
+    if att is None:
+        raise Http404("照片不存在。")
+    response = FileResponse(att.file.open("rb"), content_type=att.content_type)
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    response["Cache-Control"] = "private, max-age=600"
+    return response
 
 
 @require_POST
