@@ -119,7 +119,7 @@ def test_token_lookups_are_cached_briefly_and_forgotten_on_revocation(county, ap
 
     settings.TONGBAN_API_TOKEN_CACHE_SECONDS = 5
     now = [1000.0]
-    monkeypatch.setattr(token_models.time, "monotonic", lambda: now[0])
+    monkeypatch.setattr(token_models, "monotonic", lambda: now[0])
     a = api(county.handler)
     assert a.get("/me").status_code == 200
     with CaptureQueriesContext(connection) as queries:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import secrets
-import time
+from time import monotonic
 from datetime import timedelta
 
 from django.conf import settings
@@ -79,7 +79,7 @@ class ApiToken(models.Model):
         key = digest(token)
         ttl = float(getattr(settings, "TONGBAN_API_TOKEN_CACHE_SECONDS", 5))
         hit = _recent.get(key) if ttl > 0 else None
-        if hit is not None and hit[0] > time.monotonic() and not hit[1].is_expired:
+        if hit is not None and hit[0] > monotonic() and not hit[1].is_expired:
             row = copy.copy(hit[1])
             row.user = copy.copy(row.user)  # per request: callers may set attributes on it
         else:
@@ -90,7 +90,7 @@ class ApiToken(models.Model):
             if ttl > 0:
                 if len(_recent) >= 1000:
                     _recent.clear()
-                _recent[key] = (time.monotonic() + ttl, row)
+                _recent[key] = (monotonic() + ttl, row)
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             cls.objects.filter(pk=row.pk).update(last_used_at=now)
             row.last_used_at = now

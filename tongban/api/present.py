@@ -105,11 +105,10 @@ def case_detail(case: Case, user, *, events=None, assignments=None) -> dict:
         events = case.events.select_related("actor", "actor_unit", "unit").order_by("seq")
     if assignments is None:
         assignments = case.assignments.select_related("unit", "sent_by_unit").order_by("assigned_at", "id")
-    rows = events
-    events = []
-    for e in rows:
+    timeline = []
+    for e in events:
         t = machine.transitions.get(e.action)
-        events.append({
+        timeline.append({
             "seq": e.seq,
             "action": e.action,
             "action_label": t.label if t else {"create": "受理"}.get(e.action, e.action),
@@ -127,7 +126,7 @@ def case_detail(case: Case, user, *, events=None, assignments=None) -> dict:
             "on_time": e.on_time,
             "solved": e.solved,
         })
-    assignments = [{
+    handovers = [{
         "unit": unit_ref(a.unit),
         "role": a.role,
         "role_label": ROLE_LABELS.get(a.role, a.role),
@@ -156,8 +155,8 @@ def case_detail(case: Case, user, *, events=None, assignments=None) -> dict:
         "extension_request": {"days": ext.get("days", 0), "reason": ext.get("reason", "")} if ext else None,
         "reopen_count": case.reopen_count,
         "duplicate_of": case.duplicate_of.number if case.duplicate_of_id else None,
-        "events": events,
-        "assignments": assignments,
+        "events": timeline,
+        "assignments": handovers,
         "allowed_actions": allowed_actions(user, case),
     }
 

@@ -9,7 +9,6 @@ import io
 from urllib.parse import urlencode
 
 import segno
-from django.conf import settings
 from django.utils.timezone import localtime
 from reportlab.lib.pagesizes import A4
 from reportlab.lib.units import mm
@@ -18,6 +17,7 @@ from reportlab.pdfbase import pdfmetrics
 from reportlab.pdfbase.cidfonts import UnicodeCIDFont
 from reportlab.pdfgen import canvas
 
+from tongban.core.links import public_url
 from tongban.core.pii import mask_id_number, mask_phone
 
 from .models import Application, MaterialState
@@ -29,8 +29,7 @@ pdfmetrics.registerFont(UnicodeCIDFont(FONT))
 def track_url(app: Application) -> str:
     """Where the applicant follows the case: the portal's tracking page at the public address
     (TONGBAN_PUBLIC_URL, the same prefix as in SMS messages and on door plates)."""
-    base = getattr(settings, "TONGBAN_PUBLIC_URL", "").rstrip("/")
-    return f"{base}/p/track/?{urlencode({'number': app.case.number})}"
+    return public_url(f"/p/track/?{urlencode({'number': app.case.number})}")
 
 
 def _qr_png(data: str) -> bytes:

@@ -9,7 +9,6 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from random import Random
 
-from django.conf import settings
 from django.core import signing
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -23,6 +22,7 @@ from tongban.catalog import services as catalog
 from tongban.cases.access import AccessDenied
 from tongban.cases.models import AssignmentRole, AssignmentStatus, Case, CaseType
 from tongban.core import clock
+from tongban.core.links import public_url
 from tongban.core.models import Role, Unit
 from tongban.core.pii import is_valid_phone, normalize_phone
 from tongban.workdays import services as workdays
@@ -599,25 +599,27 @@ def rating_token(app: Application) -> str:
     return signing.dumps(app.case.number, salt=RATING_SALT)
 
 
-def _public_url(path: str) -> str:
-    return getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + path
-
-
 def rating_url(app: Application) -> str:
-    return _public_url(reverse("hall_rate", args=[rating_token(app)]))
+    return public_url(reverse("hall_rate", args=[rating_token(app)]))
 
 
-def _invite_to_rate(app: Application) -> None:
-    """好差评邀请 by SMS once the result is out; a message-service problem never blocks 出件."""
+def _tell(code: str, *, phone: str, **kwargs) -> None:
+    """Queue a message through tongban.notify, if installed; a message-service problem is logged and
+    never blocks the hall's own action (出件, a booking)."""
     notify = _notifier()
-    if notify is None or not app.case.requester_phone:
+    if notify is None or not phone:
         return
     try:
         with transaction.atomic():
-            notify("hall_rate_invite", phone=app.case.requester_phone, case=app.case, dedupe_key=f"hall:{app.case.pk}:rate",
-                   context={"matter": app.subject, "rate_url": rating_url(app)})
+            notify(code, phone=phone, **kwargs)
     except Exception:  # noqa: BLE001
-        log.exception("hall: %s: 好差评邀请未能排入发件箱", app.case.number)
+        log.exception("hall: 消息“%s”未能排入发件箱（%s）", code, kwargs.get("dedupe_key", ""))
+
+
+def _invite_to_rate(app: Application) -> None:
+    """好差评邀请 by SMS once the result is out."""
+    _tell("hall_rate_invite", phone=app.case.requester_phone, case=app.case, dedupe_key=f"hall:{app.case.pk}:rate",
+          context={"matter": app.subject, "rate_url": rating_url(app)})
 
 
 def issue(app: Application, *, by, tracking: str = "", note: str = "") -> Application:
@@ -822,12 +824,10 @@ def book_online(slot_id, name: str, phone: str, subject: str = "") -> Booking:
         raise RuleError(f"该手机号已有 {held} 个未到的预约，请先办理或取消后再预约。")
     with transaction.atomic():
         booking = book(slot, name, phone, subject)
-        notify = _notifier()
-        if notify is not None:
-            notify("booking_confirm", phone=booking.phone, dedupe_key=f"booking:{booking.pk}", context={
-                "name": booking.name, "code": booking.code, "hall": slot.hall.name, "group": slot.window_group,
-                "when": f"{slot.day:%m月%d日} {slot.start:%H:%M}–{slot.end:%H:%M}", "matter": booking.subject or "政务服务事项",
-                "cancel_url": _public_url(reverse("portal_book_cancel"))})
+        _tell("booking_confirm", phone=booking.phone, dedupe_key=f"booking:{booking.pk}", context={
+            "name": booking.name, "code": booking.code, "hall": slot.hall.name, "group": slot.window_group,
+            "when": f"{slot.day:%m月%d日} {slot.start:%H:%M}–{slot.end:%H:%M}", "matter": booking.subject or "政务服务事项",
+            "cancel_url": public_url(reverse("portal_book_cancel"))})
     return booking
 
 

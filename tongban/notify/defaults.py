@@ -75,3 +75,16 @@ DEFAULTS: dict[str, tuple[str, dict[str, tuple[str, str]]]] = {
         "email": ("验证码 {code}", "您的验证码是 {code}，{minutes} 分钟内有效。如非本人操作，请忽略。\n\n{site}"),
     }),
 }
+
+
+def install(apps, codes=None) -> None:
+    """Data migrations: create the rows of these template codes (all when None) that are missing."""
+    Template = apps.get_model("notify", "Template")
+    for code in codes or DEFAULTS:
+        name, channels = DEFAULTS[code]
+        for channel, (subject, body) in channels.items():
+            Template.objects.get_or_create(code=code, channel=channel, defaults={"name": name, "subject": subject, "body": body})
+
+
+def uninstall(apps, codes=None) -> None:
+    apps.get_model("notify", "Template").objects.filter(code__in=list(codes or DEFAULTS)).delete()

@@ -14,6 +14,7 @@ from django.db.models import F
 from django.utils.timezone import localtime
 
 from tongban.core import clock
+from tongban.core.links import public_url
 from tongban.core.pii import MOBILE_RE, normalize_phone
 
 from .backends import SENDERS, DeliveryError
@@ -35,10 +36,6 @@ def render(text: str, context: dict) -> str:
 
 def base_context() -> dict:
     return {"site": setting("NOTIFY_SITE_NAME", "12345政务服务便民热线")}
-
-
-def public_url(path: str) -> str:
-    return setting("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + path
 
 
 TRACK_PATH = "/p/track/"  # a public contract: printed in SMS and linked by other pages

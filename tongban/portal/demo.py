@@ -5,10 +5,10 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from random import Random
 
-from django.conf import settings
 
 from tongban.cases.models import Case, CaseType
 from tongban.core import clock
+from tongban.core.links import public_url
 from tongban.hotline import services as hotline
 
 from . import doorplates
@@ -73,8 +73,7 @@ def build(org, *, seed: int, end: datetime) -> list[str]:
              f"tongban doorplates pdf --village 桃园村",
              f"网上/扫码诉求：{PortalRequest.objects.count()} 件，其中扫码门牌 {qr} 件直派村（社区）"]
     if example:
-        base = getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/")
-        lines.append(f"群众查进度并评价：{base}/p/track/?number={example.number}  手机号 {example.requester_phone}"
+        lines.append(f"群众查进度并评价：{public_url('/p/track/')}?number={example.number}  手机号 {example.requester_phone}"
                      f"（验证码见 var/sms.log）")
     return lines
 

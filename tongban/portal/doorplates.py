@@ -19,6 +19,7 @@ from reportlab.pdfgen.canvas import Canvas
 
 from tongban.core import clock
 from tongban.core.models import Level, Region, Role, Unit, UnitKind
+from tongban.core.links import public_url
 from tongban.core.places import responsible_unit
 
 from .models import DoorPlate
@@ -33,7 +34,7 @@ class PlateError(Exception):
 
 
 def scan_url(plate: DoorPlate) -> str:
-    return getattr(settings, "TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000").rstrip("/") + f"{SCAN_PATH}{plate.token}"
+    return public_url(f"{SCAN_PATH}{plate.token}")
 
 
 # ------------------------------------------------------------------------------ who and where

@@ -1,21 +1,10 @@
 from django.db import migrations
 
-from tongban.notify.defaults import DEFAULTS
+from tongban.notify.defaults import install, uninstall
 
-CODE = "booking_confirm"
-
-
-def create(apps, schema_editor):
-    Template = apps.get_model("notify", "Template")
-    name, channels = DEFAULTS[CODE]
-    for channel, (subject, body) in channels.items():
-        Template.objects.get_or_create(code=CODE, channel=channel, defaults={"name": name, "subject": subject, "body": body})
-
-
-def remove(apps, schema_editor):
-    apps.get_model("notify", "Template").objects.filter(code=CODE).delete()
+CODES = ["booking_confirm"]  # added to databases migrated before this template existed
 
 
 class Migration(migrations.Migration):
     dependencies = [("notify", "0003_hall_rate_invite")]
-    operations = [migrations.RunPython(create, remove)]
+    operations = [migrations.RunPython(lambda apps, _: install(apps, CODES), lambda apps, _: uninstall(apps, CODES))]
