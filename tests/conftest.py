@@ -91,10 +91,14 @@ def fast_password_hashing(settings):
 
 
 @pytest.fixture(autouse=True)
-def fresh_calendar_cache():
-    """Calendar answers are cached per process; a rolled-back override must not leak between tests."""
+def fresh_process_memory():
+    """Calendar answers, tokens, templates and case types are remembered per process; rows a test
+    rolled back (or changed with a bulk update) must not leak into the next test."""
+    from tongban.core import recent
     from tongban.workdays import services as workdays
 
     workdays.clear_cache()
+    recent.forget_all()
     yield
     workdays.clear_cache()
+    recent.forget_all()

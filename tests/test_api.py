@@ -115,11 +115,11 @@ def test_requests_without_a_usable_token_get_401_in_chinese(county, api):
 def test_token_lookups_are_cached_briefly_and_forgotten_on_revocation(county, api, settings, monkeypatch):
     """Each process looks a busy token up once per TONGBAN_API_TOKEN_CACHE_SECONDS. Revoking it here, or
     saving its user, takes effect at once; a change made by another process within the TTL."""
-    from tongban.api import models as token_models
+    from tongban.core import recent
 
     settings.TONGBAN_API_TOKEN_CACHE_SECONDS = 5
     now = [1000.0]
-    monkeypatch.setattr(token_models, "monotonic", lambda: now[0])
+    monkeypatch.setattr(recent, "monotonic", lambda: now[0])
     a = api(county.handler)
     assert a.get("/me").status_code == 200
     with CaptureQueriesContext(connection) as queries:

@@ -237,3 +237,24 @@ def test_only_hotline_centre_staff_take_requests(county, make_request):
     # the reporter follows their own report before it is dispatched to anyone; other units do not see it
     assert visible_cases(county.village_handler).filter(pk=reported.pk).exists()
     assert not visible_cases(county.handler).filter(pk=reported.pk).exists()
+
+
+def test_an_action_keeps_the_callers_object_current_and_reuses_what_it_loaded(county, make_request):
+    """The kernel brings the caller's case up to date; related rows it had loaded are reused where
+    the keys still agree, and replaced where the action changed them."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    case = make_request()
+    hotline.dispatch(case, county.housing, by=county.dispatcher)
+    case = Case.objects.select_related("case_type", "unit", "category").get(pk=case.pk)
+    loaded_unit = case.unit
+    with CaptureQueriesContext(connection) as queries:
+        hotline.sign(case, by=county.handler)
+        assert case.unit is loaded_unit and case.category.name == "城乡建设"
+    assert not any('FROM "core_unit"' in q["sql"] or 'FROM "cases_category"' in q["sql"] for q in queries.captured_queries)
+    assert case.state == "handling" and case.last_event_seq == 3
+    hotline.return_case(case, "非本单位职责", by=county.handler)
+    hotline.reassign(case, county.transport, by=county.dispatcher)
+    assert case.unit == county.transport and case.unit_id == county.transport.pk
+    assert Case.objects.get(pk=case.pk).unit_id == county.transport.pk

@@ -43,8 +43,8 @@ def _describe(action: str, extra: str = "") -> dict:
 def _act(request, number: str, run: Callable[[Case, object], object]) -> dict:
     user = request.auth
     case = lookups.visible_case(user, number)
-    run(case, user)
-    return present.case_detail(lookups.reload(case), user)
+    run(case, user)  # the service acts through the kernel, which brings `case` up to date
+    return present.case_detail(case, user)
 
 
 @router.post("/cases/{number}/answer", **_describe("answer", "咨询类诉求由话务员当场答复，之后仍需回访。"))

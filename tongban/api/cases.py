@@ -41,7 +41,7 @@ def create_case(request, response: HttpResponse, data: IntakeIn, idempotency_key
         description="幂等键：1–128 个可见 ASCII 字符，同一账号内每件诉求唯一")):
     user = request.auth
     errors = {}
-    case_type = CaseType.objects.filter(code=data.case_type, active=True, workflow="hotline").first()
+    case_type = CaseType.usable(data.case_type, "hotline")
     if case_type is None:
         errors["case_type"] = "诉求类型无效：请使用 GET /api/v1/case-types 返回的代码。"
     category = None

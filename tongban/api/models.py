@@ -4,22 +4,20 @@ from __future__ import annotations
 import copy
 import hashlib
 import secrets
-from time import monotonic
 from datetime import timedelta
 
 from django.conf import settings
 from django.db import models
-from django.db.models.signals import post_delete, post_save
-from django.dispatch import receiver
 from django.utils import timezone
+
+from tongban.core.recent import Recent
 
 # Days a new token lives; 0 means it never expires. Override with TONGBAN_API_TOKEN_DAYS.
 DEFAULT_TOKEN_DAYS = 90
 # last_used_at is written at most this often per token, so busy clients do not write on every call.
 TOUCH_EVERY = timedelta(minutes=1)
-
-
-_recent: dict[str, tuple[float, "ApiToken"]] = {}  # token digest → (valid until, row); see ApiToken.lookup
+# token digest → usable row, see ApiToken.lookup; revoking a token or changing a user clears it
+_recent = Recent("api-tokens", "TONGBAN_API_TOKEN_CACHE_SECONDS", watch=("api.ApiToken", settings.AUTH_USER_MODEL))
 
 
 def digest(token: str) -> str:
@@ -77,38 +75,26 @@ class ApiToken(models.Model):
             return None
         now = timezone.now()
         key = digest(token)
-        ttl = float(getattr(settings, "TONGBAN_API_TOKEN_CACHE_SECONDS", 5))
-        hit = _recent.get(key) if ttl > 0 else None
-        if hit is not None and hit[0] > monotonic() and not hit[1].is_expired:
-            row = copy.copy(hit[1])
-            row.user = copy.copy(row.user)  # per request: callers may set attributes on it
-        else:
-            row = cls.objects.usable(now).select_related("user", "user__unit").filter(key_hash=key).first()
-            if row is None:
-                _recent.pop(key, None)
+        cached = _recent.get(key)
+        if cached is None or cached.is_expired:
+            cached = cls.objects.usable(now).select_related("user", "user__unit").filter(key_hash=key).first()
+            if cached is None:
+                _recent.forget(key)
                 return None
-            if ttl > 0:
-                if len(_recent) >= 1000:
-                    _recent.clear()
-                _recent[key] = (monotonic() + ttl, row)
+            _recent.put(key, cached)
+        row = copy.copy(cached)
+        row.user = copy.copy(cached.user)  # per request: callers may set attributes on it
         if row.last_used_at is None or now - row.last_used_at >= TOUCH_EVERY:
             cls.objects.filter(pk=row.pk).update(last_used_at=now)
-            row.last_used_at = now
-            if key in _recent:
-                _recent[key][1].last_used_at = now
+            row.last_used_at = cached.last_used_at = now
         return row
 
     @staticmethod
     def forget_recent() -> None:
-        """Drop this process's cached lookups (a token was revoked, a user changed)."""
-        _recent.clear()
+        """Drop this process's remembered lookups (tokens revoked by a bulk update)."""
+        _recent.forget()
 
     @property
     def is_expired(self) -> bool:
         return self.expires_at is not None and self.expires_at <= timezone.now()
 
-
-@receiver([post_save, post_delete], sender=ApiToken, dispatch_uid="api-token-forget")
-@receiver([post_save, post_delete], sender=settings.AUTH_USER_MODEL, dispatch_uid="api-token-forget-user")
-def _forget(sender, **kwargs):
-    ApiToken.forget_recent()

@@ -5,10 +5,13 @@ held it when. Workflows (states and transitions) are data registered by the doma
 """
 from __future__ import annotations
 
+import copy
+
 from django.conf import settings
 from django.db import models
 
 from tongban.core.models import Region, Unit
+from tongban.core.recent import Recent
 from tongban.core.pii import mask_name, mask_phone
 
 from . import workflow as wf
@@ -44,6 +47,16 @@ class CaseType(models.Model):
     @property
     def machine(self) -> wf.Workflow:
         return wf.get(self.workflow)
+
+    @classmethod
+    def usable(cls, code: str, workflow: str) -> "CaseType | None":
+        """The active type `code` of `workflow`, or None. Read on every intake, so each process
+        remembers the rows for TONGBAN_REFERENCE_CACHE_SECONDS (an edit clears it here at once)."""
+        found = _by_code.fetch(code, lambda: cls.objects.filter(code=code).first())
+        return copy.copy(found) if found is not None and found.active and found.workflow == workflow else None
+
+
+_by_code = Recent("case-types", "TONGBAN_REFERENCE_CACHE_SECONDS", watch=(CaseType,))
 
 
 class Category(models.Model):

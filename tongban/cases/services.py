@@ -92,6 +92,8 @@ def perform(
     case_id = case.pk if isinstance(case, Case) else case
     with transaction.atomic():
         locked = Case.objects.select_for_update(of=("self",)).select_related("case_type").get(pk=case_id)
+        if isinstance(case, Case):
+            _lend_loaded(case, locked)
         t = locked.machine.transition(action, locked.state, to)
         access.check_action(by, locked, t)
         if to is None:
@@ -112,6 +114,18 @@ def perform(
         case.__dict__.update({k: v for k, v in locked.__dict__.items() if not k.startswith("_")})
         case._state = locked._state
     return locked
+
+
+_RELATIONS = [f for f in Case._meta.concrete_fields if f.many_to_one]
+
+
+def _lend_loaded(case: Case, locked: Case) -> None:
+    """Give the freshly locked row the related rows (unit, category…) the caller already loaded,
+    where the keys still agree: the change and the hooks then need no query to read them."""
+    loaded, cache = case._state.fields_cache, locked._state.fields_cache
+    for f in _RELATIONS:
+        if f.name in loaded and f.name not in cache and getattr(loaded[f.name], "pk", None) == getattr(locked, f.attname):
+            cache[f.name] = loaded[f.name]
 
 
 def assign(case: Case, unit: Unit, role: str, *, at: datetime, sent_by: Unit | None, note: str = "") -> Assignment:

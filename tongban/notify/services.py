@@ -16,6 +16,7 @@ from django.utils.timezone import localtime
 from tongban.core import clock
 from tongban.core.links import public_url
 from tongban.core.pii import MOBILE_RE, normalize_phone
+from tongban.core.recent import Recent
 
 from .backends import SENDERS, DeliveryError
 from .defaults import DEFAULTS
@@ -76,9 +77,18 @@ def _recipients(phone: str, email: str, user) -> list[tuple[str, str, object]]:
     return out
 
 
+# code → templates by channel; an edit clears it here at once and in other processes within seconds
+_templates = Recent("notify-templates", "TONGBAN_REFERENCE_CACHE_SECONDS", watch=(Template,))
+
+
 def templates_for(code: str) -> dict[str, Template]:
-    """The administrator's templates for `code` by channel; a known code whose rows are missing
-    (deleted, or a freshly flushed database) falls back to the wording in `defaults.py`."""
+    """The administrator's templates for `code` by channel (read-only: shared within the process);
+    a known code whose rows are missing (deleted, or a freshly flushed database) falls back to the
+    wording in `defaults.py`."""
+    return _templates.fetch(code, lambda: _load_templates(code))
+
+
+def _load_templates(code: str) -> dict[str, Template]:
     templates = {t.channel: t for t in Template.objects.filter(code=code)}
     name, channels = DEFAULTS.get(code, ("", {}))
     for channel, (subject, body) in channels.items():
@@ -113,14 +123,10 @@ def _queue(template_code: str, *, phone="", email="", user=None, context=None, c
                      subject=render(template.subject, values)[:200], body=render(template.body, values), case=case,
                      dedupe_key=dedupe_key[:120], next_attempt_at=not_before or now, created_at=now)
         if dedupe_key:
-            existing = Outbox.objects.filter(dedupe_key=row.dedupe_key, channel=channel, recipient=row.recipient).first()
-            if existing:
-                rows.append(existing)
-                continue
-            try:
+            try:  # insert first, look up only on a conflict (a repeat is the rare case)
                 with transaction.atomic():
                     row.save()
-            except IntegrityError:  # queued concurrently by someone else
+            except IntegrityError:  # queued before, by this caller or concurrently by someone else
                 rows.append(Outbox.objects.get(dedupe_key=row.dedupe_key, channel=channel, recipient=row.recipient))
                 continue
         else:

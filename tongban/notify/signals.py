@@ -49,16 +49,15 @@ def on_case_event(sender, instance: CaseEvent, created: bool, raw: bool = False,
 
 
 def _notify(event: CaseEvent, case) -> None:
+    # no dedupe keys: each event row is written once, so it queues its messages once
     phone = case.requester_phone
-    key = f"case:{case.pk}:{event.seq}"
     if event.action == "create":
-        services.notify("received", phone=phone, case=case, dedupe_key=f"case:{case.pk}:received")
+        services.notify("received", phone=phone, case=case)
     if event.action in FINISHING:
-        services.notify("finished", phone=phone, case=case, dedupe_key=f"{key}:finished")
+        services.notify("finished", phone=phone, case=case)
     if event.to_state == "pending_callback" and event.from_state != "pending_callback":
         delay = timedelta(seconds=getattr(settings, "NOTIFY_CALLBACK_INVITE_DELAY", 0))
-        services._queue("callback_invite", phone=phone, case=case, dedupe_key=f"{key}:invite",
-                        not_before=event.created_at + delay)
+        services._queue("callback_invite", phone=phone, case=case, not_before=event.created_at + delay)
     if event.action == "decide_extension" and event.outcome == "approved":
         asked = case.events.filter(action="request_extension").exclude(actor=None).order_by("-seq").first()
-        services.notify("extended", phone=phone, user=asked.actor if asked else None, case=case, dedupe_key=f"{key}:extended")
+        services.notify("extended", phone=phone, user=asked.actor if asked else None, case=case)
