@@ -290,6 +290,23 @@ def test_model_suggestions_resolve_the_place_and_explain(county, trained, make_r
     assert result.category.name.startswith("城乡建设") and not result.category.confirmed
 
 
+def test_a_confirmed_category_outweighs_a_model_that_reads_the_text_as_another_topic(county, trained, make_request):
+    """The unit head reads only the text. When the operator confirmed a category the model reads
+    differently, the model's units count only as far as it believes that category."""
+    county.category.default_unit = county.housing
+    county.category.save()
+    text = dict(title="公交车经常晚点", content="等了一个小时公交车都没来，物业说不归他们管。")
+    unconfirmed = routing.suggest(make_request(**text, category=None))
+    assert unconfirmed.best.unit == county.transport and unconfirmed.best.score > 0.6
+    confirmed = routing.suggest(make_request(**text))  # filed under 城乡建设 by the operator
+    assert confirmed.category.confirmed and confirmed.best.unit == county.housing
+    doubted = [s for s in confirmed.items if s.unit == county.transport]
+    assert all(s.score < 0.5 and "与确认的分类不符" in s.reason for s in doubted)
+    assert "模型" not in confirmed.best.reason  # a model share too small to matter is not shown
+    agreeing = routing.suggest(make_request(title="楼顶漏水物业不管", content="楼顶漏水，物业不管，请尽快处理。"))
+    assert agreeing.best.unit == county.housing and "不符" not in agreeing.best.reason
+
+
 def test_the_api_gives_the_suggestions_to_centre_staff_only(county, trained, make_request):
     from .test_api import Api
 

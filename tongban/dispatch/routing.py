@@ -6,7 +6,9 @@ Scores are in [0, 1]. Each source proposes units with its own score:
 * a matching rule: 0.95 (category and keyword), 0.9 (category), 0.85 (keyword) — times the
   category's probability when the category is predicted, not confirmed; rules below the highest
   matching priority count at 0.75 of that;
-* the model: its probability for the unit (a 属地 level resolved through the request's place);
+* the model: its probability for the unit (a 属地 level resolved through the request's place) —
+  when the operator confirmed a category the model reads differently, times the model's
+  probability of that category relative to its own first choice;
 * the category's default unit: 0.6 (times the category probability when predicted).
 
 Sources that agree reinforce each other: a unit's score is 1 − Π(1 − sᵢ) over its sources, so a
@@ -138,6 +140,21 @@ def rule_candidates(text: str, guess: CategoryGuess | None, region: Region | Non
     return out
 
 
+def _model_agrees(guess: CategoryGuess | None, prediction) -> float:
+    """How far to trust the model's units when the operator confirmed the category: the model's
+    probability of that category (level 1) relative to its own first choice. The unit head reads
+    only the text; when the text reads as another topic (a wage complaint that names an insurance
+    company), its units belong to that topic. 1 when nothing was confirmed or the model agrees."""
+    if guess is None or not guess.confirmed or prediction.category is None:
+        return 1.0
+    confirmed = guess.name.split("/")[0]
+    top = prediction.category.top_k
+    if not top or top[0][0] == confirmed:
+        return 1.0
+    p = dict(top).get(confirmed, 0.0)
+    return min(1.0, p / top[0][1]) if top[0][1] > 0 else 1.0
+
+
 def _default_unit(category_id: int | None) -> Unit | None:
     d = directory()
     return d.units.get(d.defaults.get(category_id))
@@ -162,11 +179,15 @@ def suggest(case: Case, *, rules=None, active=None) -> Suggestions:
     for unit, score, reason in rule_candidates(text, guess, region, rules):
         add(unit, score, reason)
     if prediction is not None and prediction.unit is not None:
+        trust = _model_agrees(guess, prediction)
         for rank, (label, p) in enumerate(prediction.unit.top_k):
+            if p * trust < MIN_SCORE:
+                continue
             unit = learning.resolve_unit(label, region=region)
             words = "、".join(prediction.unit.reasons[:4]) if rank == 0 else ""
-            where = f"属地“{region}”" if label.startswith("@") and region else ""
-            add(unit, p, "模型" + (f"：{words}" if words else "") + (f"，{where}" if where else "") + f"（{p:.0%}）")
+            where = f"，属地“{region}”" if label.startswith("@") and region else ""
+            doubt = f"，与确认的分类不符，按 {trust:.0%} 计" if trust < 1 else ""
+            add(unit, p * trust, "模型" + (f"：{words}" if words else "") + f"{where}（{p:.0%}{doubt}）")
     if guess is not None:
         default = _default_unit(guess.category_id)
         if default is not None:
