@@ -185,6 +185,8 @@ EMAIL_FILE_PATH = os.environ.get("EMAIL_FILE_PATH", str(VAR_DIR / "mail"))
 NOTIFY_SITE_NAME = os.environ.get("NOTIFY_SITE_NAME", "12345政务服务便民热线")
 NOTIFY_BATCH_SECONDS = float(os.environ.get("NOTIFY_BATCH_SECONDS", "0.5"))  # production: one flush task per window and process
 TONGBAN_API_TOKEN_CACHE_SECONDS = float(os.environ.get("TONGBAN_API_TOKEN_CACHE_SECONDS", "5"))  # 0: look every token up
+# notification templates and case types, read on every intake (tongban/core/recent.py); 0: read each time
+TONGBAN_REFERENCE_CACHE_SECONDS = float(os.environ.get("TONGBAN_REFERENCE_CACHE_SECONDS", "5"))
 TONGBAN_PUBLIC_URL = os.environ.get("TONGBAN_PUBLIC_URL", "http://127.0.0.1:8000")  # links in SMS and on door plates
 
 # Idle timeout: the session ends after SESSION_IDLE_SECONDS without a request (default 30 minutes),
