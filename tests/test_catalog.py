@@ -89,6 +89,18 @@ def test_merged_form_asks_each_fact_once(trio):
     assert [i.code for i in by_key["phone"].items] == ["T-A", "T-B", "T-C"]
 
 
+def test_the_uscc_is_not_asked_when_the_package_issues_the_business_licence_first(trio):
+    FormField.objects.create(item=trio.b, key="uscc", label="统一社会信用代码", kind="uscc", order=9)
+    form = {f.key: f for f in services.merged_form(trio.package)}
+    assert form["uscc"].produced_by == trio.a and not form["uscc"].to_fill  # 设立登记 issues the 营业执照 before 公章刻制
+    assert all(f.to_fill for k, f in form.items() if k != "uscc")
+    s = services.savings(trio.package)["fields"]
+    assert (s["separate"], s["merged"]) == (10, 5)  # the sixth question of the merged form is answered by the licence
+    PackageItem.objects.filter(package=trio.package, item=trio.a).update(order=9)  # issued last: the applicant must say it
+    uscc = next(f for f in services.merged_form(trio.package) if f.key == "uscc")
+    assert uscc.produced_by is None and uscc.to_fill
+
+
 def test_savings_arithmetic_on_a_hand_made_package(trio):
     s = services.savings(trio.package)
     assert s["items"] == 3

@@ -67,6 +67,7 @@ def test_package_spawns_parallel_sub_cases_and_completes_only_when_all_are_decid
     assert licence.enterprise == app.enterprise and licence.number == app.enterprise.uscc
     from stdnum.cn import uscc
     assert uscc.is_valid(licence.number) and app.enterprise.name == "青溪小明餐饮有限公司"
+    assert app.form["uscc"] == licence.number  # the merged form's USCC, not asked at the window, is filled in now
 
 
 def test_package_limit_is_half_a_working_day_while_items_keep_theirs(hallx):
@@ -353,8 +354,14 @@ def test_bad_input_gives_chinese_errors_and_writes_nothing(hallx):
     e = err.value.message_dict
     assert "身份证号码无效" in e["id_number"][0]
     assert "统一社会信用代码无效" in e["uscc"][0] and "企业名称" in e["enterprise_name"][0]
-    assert "身份证" in e["f_applicant_id"][0] and "统一社会信用代码" in e["f_uscc"][0] and "电话" in e["f_phone"][0]
+    assert "身份证" in e["f_applicant_id"][0] and "电话" in e["f_phone"][0]
     assert "请填写“企业名称”" in e["f_company_name"][0]
+    assert "f_uscc" not in e  # in this package the 营业执照 issued by its first item assigns the USCC: nobody is asked
+    alone = submission(item=h.invoice_item, form={"applicant_name": "王小明", "applicant_id": ID_A, "phone": "13912345678",
+                                                  "uscc": "91330100ABC"})
+    with pytest.raises(ValidationError) as err:
+        hall.submit(alone, by=h.clerk)
+    assert "统一社会信用代码" in err.value.message_dict["f_uscc"][0]  # applying for 发票申领 alone, it is asked
     assert not Case.objects.exists()
 
 

@@ -6,7 +6,7 @@ import pytest
 from tongban.hall.models import Application
 
 from .browser_support import browser, login, shot  # noqa: F401  (browser is a fixture)
-from .hall_fixtures import ID_A, USCC_A, give_licence, hallx  # noqa: F401
+from .hall_fixtures import ID_A, give_licence, hallx  # noqa: F401
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -25,17 +25,17 @@ def test_clerk_accepts_a_package(browser, live_server, hallx, width):
     page.locator("input[name=id_number]").dispatch_event("change")
     page.wait_for_selector("text=电子证照免提交")  # htmx re-drew the checklist: the ID card comes from the store
     page.fill("input[name=f_applicant_name]", "王小明")
-    page.fill("input[name=f_applicant_id]", ID_A)
     page.fill("input[name=f_phone]", "13912345678")
-    page.fill("input[name=f_uscc]", "91330100ABCDEFGH12")  # wrong check digit
+    page.fill("input[name=f_applicant_id]", ID_A[:-1] + ("1" if ID_A[-1] != "1" else "2"))  # wrong check digit
+    assert page.locator("input[name=f_uscc]").count() == 0 and "出证时自动生成" in page.content()  # the licence assigns it
     for key in ("articles", "lease"):
         page.check(f"input[name=m_{key}][value=present]")
     page.click("button:has-text('受理并打印回执')")
     page.wait_for_selector(".errors")
-    assert "不是有效的统一社会信用代码" in page.content() and "请填写“企业名称”" in page.content()
-    assert page.input_value("input[name=f_uscc]") == "91330100ABCDEFGH12" and page.input_value("input[name=name]") == "王小明"
+    assert "不是有效的身份证号码" in page.content() and "请填写“企业名称”" in page.content()
+    assert page.input_value("input[name=f_applicant_id]") != ID_A and page.input_value("input[name=name]") == "王小明"
     shot(page, f"hall-01-errors-{width}")
-    page.fill("input[name=f_uscc]", USCC_A)
+    page.fill("input[name=f_applicant_id]", ID_A)
     page.fill("input[name=f_company_name]", "青溪小明餐饮有限公司")
     page.click("button:has-text('受理并打印回执')")
     page.wait_for_load_state()

@@ -83,11 +83,12 @@ def test_clerk_accepts_a_package_department_approves_window_issues_applicant_rat
 def test_bad_id_and_uscc_keep_what_was_typed(client, hallx):
     h = hallx
     client.force_login(h.clerk)
-    resp = client.post(reverse("hall_new"), form_for_package(h, id_number="110101199003071234", f_uscc="91330100ABCDEFGH12",
+    resp = client.post(reverse("hall_new"), form_for_package(h, id_number="110101199003071234", applicant_kind="enterprise",
+                                                             enterprise_name="青溪小明餐饮有限公司", uscc="91330100ABCDEFGH12",
                                                              f_company_name="", name="王小明"))
     body = resp.content.decode()
     assert resp.status_code == 400
-    assert "身份证号码无效" in body and "不是有效的统一社会信用代码" in body and "请填写“企业名称”" in body
+    assert "身份证号码无效" in body and "统一社会信用代码无效" in body and "请填写“企业名称”" in body
     assert 'value="110101199003071234"' in body and 'value="91330100ABCDEFGH12"' in body and 'value="王小明"' in body
     assert not Case.objects.exists()
 

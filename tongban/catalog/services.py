@@ -8,7 +8,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from .models import FormField, Material, Package, ServiceItem
+from .models import FieldKind, FormField, Material, Package, ServiceItem
+
+# A field of this kind holds the number of the licence named (the USCC is the 营业执照's number): when an
+# earlier item of the package issues that licence, the applicant has no such number yet and is not asked.
+ASSIGNED_BY_LICENCE = {FieldKind.USCC: "营业执照"}
 
 
 @dataclass
@@ -22,6 +26,11 @@ class MergedField:
     choices: list
     order: int
     items: list[ServiceItem] = field(default_factory=list)
+    produced_by: ServiceItem | None = None  # an earlier item of the package issues the licence that assigns it
+
+    @property
+    def to_fill(self) -> bool:
+        return self.produced_by is None
 
 
 @dataclass
@@ -111,7 +120,11 @@ def merged_materials(package: Package) -> list[MaterialNeed]:
 
 
 def merged_form(package: Package) -> list[MergedField]:
-    """一表申请: one field per key across the items; the first item's label wins, required if any requires it."""
+    """一表申请: one field per key across the items; the first item's label wins, required if any requires it.
+
+    A field that a licence assigns (ASSIGNED_BY_LICENCE, e.g. the USCC of the 营业执照) is marked
+    `produced_by` when an item of the package issues that licence before every item asking for it:
+    it is filled in when the licence is issued, not by the applicant."""
     items = _package_items(package)
     rows = FormField.objects.filter(item__in=items)
     by_item: dict[int, list[FormField]] = {}
@@ -129,6 +142,12 @@ def merged_form(package: Package) -> list[MergedField]:
             for c in f.choices or []:
                 if c not in got.choices:
                     got.choices.append(c)
+    position = {item.pk: n for n, item in enumerate(items)}
+    for got in merged.values():
+        licence = ASSIGNED_BY_LICENCE.get(got.kind)
+        if licence:
+            first_ask = min(position[i.pk] for i in got.items)
+            got.produced_by = next((i for i in items if i.produces == licence and position[i.pk] < first_ask), None)
     return list(merged.values())
 
 
@@ -150,7 +169,8 @@ def savings(package: Package) -> dict:
     - materials: sum of each item's material count  vs  the merged (deduplicated) list, less what
                  an earlier item of the package issues (`MaterialNeed.produced_by`), with the items'
                  application forms counted as the one merged form
-    - fields:    sum of each item's form fields     vs  the merged form
+    - fields:    sum of each item's form fields     vs  the merged form, less what an earlier item's
+                 licence assigns (`MergedField.produced_by`)
     - days:      items' promised limits one after another (working days)  vs  the package limit
     - visits:    sum of each item's 跑动次数          vs  the package's
     Each value is {"separate", "merged", "saved", "percent"} (Decimal; percent of the separate figure).
@@ -162,7 +182,7 @@ def savings(package: Package) -> dict:
     return {
         "items": len(items),
         "materials": _measure(material_count, merged_material_count(merged_materials(package))),
-        "fields": _measure(field_count, len(merged_form(package))),
+        "fields": _measure(field_count, sum(1 for f in merged_form(package) if f.to_fill)),
         "days": _measure(sum((i.promised_days for i in items), Decimal(0)), package.promised_days),
         "visits": _measure(sum(i.visits for i in items), package.visits),
     }

@@ -132,9 +132,10 @@ def guide_item(request, code):
 
 def guide_package(request, code):
     package = get_object_or_404(Package, code=code, active=True)
+    form = services.merged_form(package)
     return render(request, "catalog/guide_package.html", {
         "package": package, "items": package.ordered_items(), "materials": services.merged_materials(package),
-        "form": services.merged_form(package), "s": services.savings(package),
+        "asked": [f for f in form if f.to_fill], "produced": [f for f in form if not f.to_fill], "s": services.savings(package),
     })
 
 

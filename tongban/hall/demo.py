@@ -100,7 +100,7 @@ class _Hall:
         package = subject if isinstance(subject, Package) else None
         item = None if package else subject
         form = {f.key: _value(f.key, f.kind, list(f.choices or []), person, self.rng, at, extra or {})
-                for f in hall.fields_for(item, package)}
+                for f in hall.fields_for(item, package) if getattr(f, "produced_by", None) is None}
         if enterprise is not None:
             form.update({"enterprise_name": enterprise.name, "uscc": enterprise.uscc})
         materials = hall.materials_for(item, package)

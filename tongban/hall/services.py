@@ -217,6 +217,8 @@ def validate(sub: Submission, *, refusing: bool = False) -> dict[str, str]:
     if refusing or errors.get("subject"):
         return errors
     for f in fields_for(sub.item, sub.package):
+        if _get(f, "produced_by") is not None:
+            continue  # filled in when the package's earlier item issues its licence (the USCC of the 营业执照)
         msg = _check_field(f, str(sub.form.get(_get(f, "key"), "")).strip())
         if msg:
             errors[f"f_{_get(f, 'key')}"] = msg
@@ -234,6 +236,12 @@ def validate(sub: Submission, *, refusing: bool = False) -> dict[str, str]:
     if sub.helped and not sub.help_reason:
         errors["help_reason"] = "请选择帮办代办原因。"
     return errors
+
+
+def _answers(sub: Submission) -> dict[str, str]:
+    """The form as stored: what the applicant said, without what a licence of the package will fill in."""
+    produced = {_get(f, "key") for f in fields_for(sub.item, sub.package) if _get(f, "produced_by") is not None}
+    return {k: str(v).strip() for k, v in sub.form.items() if k not in produced}
 
 
 def _applicant(sub: Submission) -> tuple[Person, Enterprise | None]:
@@ -307,7 +315,7 @@ def submit(sub: Submission, *, by) -> Application:
     case = _open(PACKAGE_TYPE if sub.package is not None else ITEM_TYPE, sub, hall, by=by, title=title, intake_key=sub.intake_key)
     app = Application.objects.create(
         case=case, item=sub.item, package=sub.package, person=person, enterprise=enterprise,
-        form={k: str(v).strip() for k, v in sub.form.items()}, hall=hall, clerk=by, mode=sub.mode,
+        form=_answers(sub), hall=hall, clerk=by, mode=sub.mode,
         helper=by if sub.helped else None, help_reason=sub.help_reason if sub.helped else "", consent=sub.helped and sub.consent,
         consent_note=sub.consent_note.strip() if sub.helped else "", commitment=sub.commitment.strip() if deferred else "",
         supplement_days=sub.supplement_days if deferred else None, delivery=sub.delivery, mail_address=sub.mail_address.strip(),
@@ -363,7 +371,7 @@ def refuse(sub: Submission, reason: str, *, by) -> Application:
     title = sub.package.name if sub.package is not None else sub.item.name
     case = _open(PACKAGE_TYPE if sub.package is not None else ITEM_TYPE, sub, hall, by=by, title=title, intake_key=sub.intake_key)
     app = Application.objects.create(case=case, item=sub.item, package=sub.package, person=person, enterprise=enterprise,
-                                     form={k: str(v).strip() for k, v in sub.form.items()}, hall=hall, clerk=by, mode=sub.mode,
+                                     form=_answers(sub), hall=hall, clerk=by, mode=sub.mode,
                                      refusal_reason=reason.strip(), created_at=case.created_at)
 
     def close(c, at):
@@ -663,6 +671,11 @@ def _issue_licences(app: Application, item, case: Case) -> list[Licence]:
         app.enterprise = enterprise
         app.save(update_fields=["enterprise"])
     number = enterprise.uscc if kind == "营业执照" else f"{case.number}-{case.pk}"
+    if app.package_id:  # the merged form's questions this licence answers (the USCC) are filled in now
+        filled = {f.key: number for f in catalog.merged_form(app.package) if f.produced_by is not None and f.produced_by.pk == item.pk}
+        if filled:
+            app.form.update(filled)
+            app.save(update_fields=["form"])
     lic, _ = Licence.objects.get_or_create(kind=kind, number=number, defaults=dict(
         person=None if enterprise else app.person, enterprise=enterprise, issuer=item.unit.name,
         valid_from=clock.now().date(), source="issued", issued_by_case=case))
