@@ -11,8 +11,8 @@ from django.conf import settings
 from django.db import models
 
 from tongban.core.models import Region, Unit
-from tongban.core.recent import Recent
 from tongban.core.pii import mask_name, mask_phone
+from tongban.core.recent import Recent
 
 from . import workflow as wf
 

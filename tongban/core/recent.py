@@ -28,7 +28,7 @@ class Recent:
         _every.append(self)
         for model in watch:  # a model class or "app_label.Model"
             for signal in (post_save, post_delete):
-                signal.connect(self._on_change, sender=model, weak=False, dispatch_uid=f"recent-{name}-{model}-{id(signal)}")
+                signal.connect(self._on_change, sender=model, weak=False, dispatch_uid=f"recent-{name}-{model}")
 
     @property
     def seconds(self) -> float:
