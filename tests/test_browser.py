@@ -72,3 +72,27 @@ def test_a_request_goes_round_the_loop_through_the_pages(browser, live_server, c
     for step in ("受理", "派单", "签收", "办结", "回访"):
         assert step in timeline
     shot(page, "06-case-closed")
+
+
+def test_every_tab_is_reachable_at_desk_and_phone_widths(browser, live_server, county):
+    """Someone with many roles gets many tabs: on a desk they wrap to a second row (none clipped);
+    on a phone they scroll sideways with the current one in view."""
+    from .factories import UserFactory
+
+    UserFactory(username="many", roles="operator,dispatcher,supervisor,clerk", unit=county.centre)
+    inside = ("[...document.querySelectorAll('.nav a')].filter(a => { const r = a.getBoundingClientRect(),"
+              " n = a.parentElement.getBoundingClientRect(); return r.left >= n.left - 1 && r.right <= n.right + 1; }).length")
+    page = login(browser, live_server, "many", 1024)
+    page.goto(f"{live_server.url}/kb/")
+    tabs = page.locator(".nav a").count()
+    assert tabs >= 9 and page.evaluate(inside) == tabs
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024
+    shot(page, "nav-many-1024")
+    page = login(browser, live_server, "many", 390)
+    page.goto(f"{live_server.url}/kb/")
+    active = page.locator(".nav a.active")
+    assert active.count() == 1
+    box, nav = active.bounding_box(), page.locator(".nav").bounding_box()
+    assert box["x"] >= nav["x"] - 1 and box["x"] + box["width"] <= nav["x"] + nav["width"] + 1  # the current tab is in view
+    assert page.evaluate("document.documentElement.scrollWidth") <= 390
+    shot(page, "nav-many-390")

@@ -48,6 +48,11 @@ function makeSearchable(select) {
 }
 const initSearchable = (root) => root.querySelectorAll("select[data-searchable]").forEach(makeSearchable);
 document.addEventListener("DOMContentLoaded", () => initSearchable(document));
+// On a phone the tabs scroll sideways: bring the current one into view.
+document.addEventListener("DOMContentLoaded", () => {
+  const nav = document.querySelector(".nav"), here = nav && nav.querySelector("a.active");
+  if (here && nav.scrollWidth > nav.clientWidth) nav.scrollLeft = here.offsetLeft - (nav.clientWidth - here.offsetWidth) / 2;
+});
 document.addEventListener("htmx:load", (e) => initSearchable(e.target));
 // 疑似重复件 on the operator console: "标记为此件的重复件" puts the case number in input[name=duplicate_of];
 // the console merges the new request into it after intake. "取消标记" clears it.
