@@ -249,3 +249,36 @@ def test_security_and_audit_administrators_see_no_cases(client, county, make_req
         nav = client.get(reverse("home"), follow=True).content.decode()
         assert "工单查询" not in nav and case.number not in client.get(reverse("cases")).content.decode()
     assert visible_cases(county.operator).filter(pk=case.pk).exists()  # the centre's own staff still do
+
+
+# ---- error pages: in Chinese, in the product's frame, with a way back ------------------------------
+
+def test_a_missing_page_says_so_in_chinese_with_the_navigation(client, county):
+    anonymous = client.get("/no-such-page/")
+    assert anonymous.status_code == 404 and "页面不存在" in anonymous.content.decode() and "Not Found" not in anonymous.content.decode()
+    client.force_login(county.operator)
+    page = client.get("/cases/20990101/").content.decode()  # a case number that does not exist
+    assert "页面不存在" in page and 'class="nav"' in page and "/cases/20990101/" in page  # the address to report
+
+
+def test_a_refusal_shows_the_reason(client, county):
+    client.force_login(county.operator)
+    answer = client.get(reverse("notify_home"))
+    assert answer.status_code == 403
+    assert "只有系统管理员可以管理消息模板和发件箱" in answer.content.decode() and "403 Forbidden" not in answer.content.decode()
+
+
+def test_an_expired_form_explains_what_to_do(county):
+    from django.test import Client
+
+    strict = Client(enforce_csrf_checks=True)
+    answer = strict.post(reverse("login"), {"username": "operator", "password": "x"})
+    assert answer.status_code == 403 and "页面已过期" in answer.content.decode() and "刷新" in answer.content.decode()
+
+
+def test_a_server_error_page_renders_without_a_request_context(rf):
+    from django.views.defaults import bad_request, server_error
+
+    body = server_error(rf.get("/")).content.decode()
+    assert "系统出错了" in body and "工单查询" in body
+    assert "请求有误" in bad_request(rf.get("/"), Exception("bad")).content.decode()
