@@ -35,6 +35,8 @@ from datetime import date, datetime, timedelta, timezone as dt_timezone
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from scratch_db import pg_admin
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
@@ -91,13 +93,6 @@ def configure(args) -> Path | None:
     return path
 
 
-def pg_admin(args, sql: str) -> None:
-    import psycopg
-
-    with psycopg.connect(f"{args.pg_url.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def existing_cases() -> tuple[int | None, datetime | None]:
     """(N, generation time) recorded in the benchmark database, or (None, None)."""
     from django.db import connection
@@ -123,8 +118,8 @@ def reset_database(args, sqlite_path: Path | None) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
     else:
-        pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        pg_admin(args, f"CREATE DATABASE {PG_DB}")
+        pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        pg_admin(args.pg_url, f"CREATE DATABASE {PG_DB}")
 
 
 def drop_database(args, sqlite_path: Path | None) -> None:
@@ -135,7 +130,7 @@ def drop_database(args, sqlite_path: Path | None) -> None:
         for suffix in ("", "-wal", "-shm"):
             Path(f"{sqlite_path}{suffix}").unlink(missing_ok=True)
     else:
-        pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+        pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 
 
 # --------------------------------------------------------------------------- bulk writer

@@ -13,9 +13,9 @@ import argparse
 import os
 import statistics
 import time
-from pathlib import Path
 
-ROOT = Path(__file__).resolve().parent.parent
+from scratch_db import fresh_database
+
 PG_DB = "tongban_hall_bench"
 
 
@@ -27,33 +27,8 @@ def parse(argv=None):
     return p.parse_args(argv)
 
 
-def pg_admin(args, sql):
-    import psycopg
-
-    with psycopg.connect(f"{args.pg_url.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def configure(args):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
-    path = None
-    if args.db == "sqlite":
-        path = Path(os.environ.get("TONGBAN_VAR_DIR", ROOT / "var")) / "bench-hall.sqlite3"
-        path.parent.mkdir(exist_ok=True)
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    else:
-        pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        pg_admin(args, f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = f"{args.pg_url.rstrip('/')}/{PG_DB}"
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    name = str(settings.DATABASES["default"]["NAME"])
-    assert name == (str(path) if path else PG_DB), f"refusing to run against {name}"
+    fresh_database(args.db, sqlite_name="bench-hall.sqlite3", pg_name=PG_DB, pg_url=args.pg_url)
 
 
 def ms(values):

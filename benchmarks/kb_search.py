@@ -25,6 +25,8 @@ import sys
 import time
 from pathlib import Path
 
+from scratch_db import fresh_database, pg_admin
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DB = "tongban_kb_bench"
@@ -44,34 +46,8 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def pg_admin(args, sql):
-    import psycopg
-
-    with psycopg.connect(f"{args.pg_url.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def configure(args):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.knowledge.test_settings")
-    var_dir = Path(os.environ.get("TONGBAN_VAR_DIR", ROOT / "var"))
-    path = None
-    if args.db == "sqlite":
-        path = var_dir / f"bench-kb-{args.articles}.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    else:
-        pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        pg_admin(args, f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = f"{args.pg_url.rstrip('/')}/{PG_DB}"
-    import django
-
-    django.setup()
-    from django.conf import settings
-
-    name = str(settings.DATABASES["default"]["NAME"])
-    assert name == (str(path) if path else PG_DB), f"refusing to run against {name}"
-    return path
+    return fresh_database(args.db, sqlite_name=f"bench-kb-{args.articles}.sqlite3", pg_name=PG_DB, pg_url=args.pg_url)
 
 
 def generate(args) -> float:
@@ -154,7 +130,7 @@ def main(argv=None):
                 for suffix in ("", "-wal", "-shm"):
                     Path(f"{path}{suffix}").unlink(missing_ok=True)
             else:
-                pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
+                pg_admin(args.pg_url, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
 
 
 if __name__ == "__main__":

@@ -16,6 +16,8 @@ import sys
 import time
 from pathlib import Path
 
+from scratch_db import fresh_database, var_dir
+
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 PG_DB = "tongban_open311_bench"
@@ -31,36 +33,11 @@ def parse(argv=None):
     return p.parse_args(argv)
 
 
-def pg_admin(args, sql):
-    import psycopg
-
-    with psycopg.connect(f"{args.pg_url.rstrip('/')}/postgres", autocommit=True) as conn:
-        conn.execute(sql)
-
-
 def configure(args):
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "tongban.settings")
-    var_dir = Path(os.environ.get("TONGBAN_VAR_DIR", ROOT / "var"))
-    var_dir.mkdir(exist_ok=True)
-    os.environ["TONGBAN_VAR_DIR"] = str(var_dir)
-    path = None
-    if args.db == "sqlite":
-        path = var_dir / "bench-open311.sqlite3"
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{path}{suffix}").unlink(missing_ok=True)
-        os.environ["DATABASE_URL"] = f"sqlite:///{path}"
-    else:
-        pg_admin(args, f"DROP DATABASE IF EXISTS {PG_DB} WITH (FORCE)")
-        pg_admin(args, f"CREATE DATABASE {PG_DB}")
-        os.environ["DATABASE_URL"] = f"{args.pg_url.rstrip('/')}/{PG_DB}"
-    import django
-
-    django.setup()
+    fresh_database(args.db, sqlite_name="bench-open311.sqlite3", pg_name=PG_DB, pg_url=args.pg_url)
     from django.conf import settings
 
-    name = str(settings.DATABASES["default"]["NAME"])
-    assert name == (str(path) if path else PG_DB), f"refusing to run against {name}"
-    settings.MEDIA_ROOT = var_dir / "bench-open311-media"
+    settings.MEDIA_ROOT = var_dir() / "bench-open311-media"
 
 
 def ms(samples):
